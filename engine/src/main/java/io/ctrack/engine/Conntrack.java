@@ -1,0 +1,150 @@
+package io.ctrack.engine;
+
+import io.ctrack.engine.ct.ExecParams;
+import io.ctrack.engine.ct.Verdict;
+import io.ctrack.engine.frag.FragConfig;
+import io.ctrack.engine.key.CtRequest;
+import io.ctrack.engine.status.EngineCounter;
+import io.ctrack.engine.status.EngineCounters;
+import io.ctrack.engine.table.ConnTable;
+import io.ctrack.engine.table.ConnTableConfig;
+import io.ctrack.engine.table.LocalLimits;
+import io.ctrack.engine.timeout.TimeoutPolicies;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The embedded engine: one thread, one {@link ConnTable}, Open vSwitch's {@code conntrack_execute} for a batch of
+ * frames. Fragments held in one batch and completed in a later one get their verdict through
+ * {@link FragmentListener}; within a batch, every fragment of a completed datagram gets the datagram's verdict.
+ * Not thread-safe.
+ */
+public final class Conntrack
+{
+    private final PacketPreprocessor preprocessor;
+    private final ConnTable table;
+    private final LocalLimits limits = new LocalLimits();
+    private final TimeoutPolicies policies = new TimeoutPolicies();
+    private final EngineCounters counters;
+    private final CtRequest request = new CtRequest().wrap(new UnsafeBuffer(new byte[CtRequest.LENGTH]), 0);
+    private final Verdict verdict = new Verdict();
+    private final Verdict other = new Verdict();
+    private FragmentListener fragmentListener = FragmentListener.NONE;
+    private long nextTag = 1;
+
+    public Conntrack(final ConnTableConfig tableConfig, final FragConfig fragConfig)
+    {
+        this.counters = new EngineCounters();
+        this.preprocessor = new PacketPreprocessor(fragConfig, counters);
+        this.table = new ConnTable(tableConfig, policies, limits, counters);
+    }
+
+    /** An engine with default sizing. */
+    public Conntrack()
+    {
+        this(ConnTableConfig.of(0, 1024), FragConfig.DEFAULT);
+    }
+
+    public Conntrack fragmentListener(final FragmentListener listener)
+    {
+        this.fragmentListener = listener;
+        return this;
+    }
+
+    /**
+     * Tracks every frame of {@code batch} with action {@code params} at {@code nowMs}; the verdict of frame
+     * {@code i} is written at {@code verdicts} offset {@code verdictOffset + i * Verdict.LENGTH}.
+     */
+    public void execute(final FrameBatch batch, final ExecParams params, final long nowMs,
+        final MutableDirectBuffer verdicts, final int verdictOffset)
+    {
+        final long batchBase = nextTag;
+        final int count = batch.count();
+        nextTag += count;
+        for (int i = 0; i < count; i++)
+        {
+            verdict.wrap(verdicts, verdictOffset + i * Verdict.LENGTH);
+            final int outcome = preprocessor.prepare(batch.buffer(i), batch.offset(i), batch.length(i),
+                params.zone(), batchBase + i, nowMs, request, verdict);
+            if (outcome == PacketPreprocessor.ANSWERED)
+            {
+                continue;
+            }
+            if ((outcome & PacketPreprocessor.INVALID_DATAGRAM) == 0)
+            {
+                table.execute(request, params, nowMs, verdict);
+            }
+            if ((outcome & PacketPreprocessor.TRACK_REASSEMBLED) != 0)
+            {
+                for (int f = 0; f < preprocessor.completedCount(); f++)
+                {
+                    final long tag = preprocessor.completedTag(f);
+                    if (tag >= batchBase && tag < batchBase + count)
+                    {
+                        verdict.copyTo(other.wrap(verdicts, verdictOffset + (int)(tag - batchBase) * Verdict.LENGTH));
+                    }
+                    else
+                    {
+                        fragmentListener.onVerdict(tag, verdict);
+                    }
+                }
+                preprocessor.releaseCompleted();
+            }
+        }
+        preprocessor.expireFragments(nowMs, fragmentListener::onDropped);
+    }
+
+    /** The tag the next frame will get (tags count frames from 1, across batches). */
+    public long nextTag()
+    {
+        return nextTag;
+    }
+
+    public ConnTable table()
+    {
+        return table;
+    }
+
+    public LocalLimits limits()
+    {
+        return limits;
+    }
+
+    public TimeoutPolicies policies()
+    {
+        return policies;
+    }
+
+    public EngineCounters counters()
+    {
+        return counters;
+    }
+
+    public long counter(final EngineCounter counter)
+    {
+        return counters.get(counter);
+    }
+
+    /** Hears about fragments whose verdict comes after the batch they arrived in. */
+    public interface FragmentListener
+    {
+        FragmentListener NONE = new FragmentListener()
+        {
+            @Override
+            public void onVerdict(final long tag, final Verdict verdict)
+            {
+            }
+
+            @Override
+            public void onDropped(final long tag)
+            {
+            }
+        };
+
+        /** Fragment {@code tag}, held in an earlier batch, belongs to a datagram that got {@code verdict}. */
+        void onVerdict(long tag, Verdict verdict);
+
+        /** Fragment {@code tag} was dropped: its datagram never completed. */
+        void onDropped(long tag);
+    }
+}

@@ -1,0 +1,142 @@
+package io.ctrack.engine.ct;
+
+import org.agrona.MutableDirectBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * Flyweight over one verdict, the answer for one packet. It is also the per-packet record of the verdict wire
+ * format, little-endian:
+ *
+ * <pre>
+ *  0 u8  ctState   {@link CtState} bits
+ *  1 u8  flags     bit0: held (a fragment kept for reassembly: no state yet); bit1: dropped (see reason)
+ *  2 u16 reason    for dropped packets, the counter id that explains the drop; else 0
+ *  4 u32 mark
+ *  8 i64 connId    id of the connection the packet belongs to, 0 if none
+ * 16 i64 labelLo
+ * 24 i64 labelHi
+ * </pre>
+ */
+public final class Verdict
+{
+    public static final int LENGTH = 32;
+    public static final int FLAG_HELD = 0x01;
+    public static final int FLAG_DROPPED = 0x02;
+
+    public static final int STATE_OFFSET = 0;
+    public static final int FLAGS_OFFSET = 1;
+    public static final int REASON_OFFSET = 2;
+    public static final int MARK_OFFSET = 4;
+    public static final int CONN_ID_OFFSET = 8;
+    public static final int LABEL_LO_OFFSET = 16;
+    public static final int LABEL_HI_OFFSET = 24;
+
+    private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+
+    private MutableDirectBuffer buffer;
+    private int offset;
+
+    public Verdict wrap(final MutableDirectBuffer buffer, final int offset)
+    {
+        this.buffer = buffer;
+        this.offset = offset;
+        return this;
+    }
+
+    public MutableDirectBuffer buffer()
+    {
+        return buffer;
+    }
+
+    public int offset()
+    {
+        return offset;
+    }
+
+    public int ctState()
+    {
+        return buffer.getByte(offset + STATE_OFFSET) & 0xFF;
+    }
+
+    public int flags()
+    {
+        return buffer.getByte(offset + FLAGS_OFFSET) & 0xFF;
+    }
+
+    public int reason()
+    {
+        return buffer.getShort(offset + REASON_OFFSET, ORDER) & 0xFFFF;
+    }
+
+    public int mark()
+    {
+        return buffer.getInt(offset + MARK_OFFSET, ORDER);
+    }
+
+    public long connId()
+    {
+        return buffer.getLong(offset + CONN_ID_OFFSET, ORDER);
+    }
+
+    public long labelLo()
+    {
+        return buffer.getLong(offset + LABEL_LO_OFFSET, ORDER);
+    }
+
+    public long labelHi()
+    {
+        return buffer.getLong(offset + LABEL_HI_OFFSET, ORDER);
+    }
+
+    /** Writes a whole verdict. */
+    public Verdict set(final int ctState, final int mark, final long connId, final long labelLo, final long labelHi)
+    {
+        buffer.putByte(offset + STATE_OFFSET, (byte)ctState);
+        buffer.putByte(offset + FLAGS_OFFSET, (byte)0);
+        buffer.putShort(offset + REASON_OFFSET, (short)0, ORDER);
+        buffer.putInt(offset + MARK_OFFSET, mark, ORDER);
+        buffer.putLong(offset + CONN_ID_OFFSET, connId, ORDER);
+        buffer.putLong(offset + LABEL_LO_OFFSET, labelLo, ORDER);
+        buffer.putLong(offset + LABEL_HI_OFFSET, labelHi, ORDER);
+        return this;
+    }
+
+    /** Records the counter id that explains this verdict (invalid or dropped packets). */
+    public Verdict reason(final int reasonCounterId)
+    {
+        buffer.putShort(offset + REASON_OFFSET, (short)reasonCounterId, ORDER);
+        return this;
+    }
+
+    /** An invalid packet: {@code inv|trk}, no connection, the reason recorded. */
+    public Verdict invalid(final int reasonCounterId)
+    {
+        set(CtState.INVALID | CtState.TRACKED, 0, 0, 0, 0);
+        buffer.putShort(offset + REASON_OFFSET, (short)reasonCounterId, ORDER);
+        return this;
+    }
+
+    /** A fragment held for reassembly: no ct_state (Open vSwitch prints {@code 0}). */
+    public Verdict held()
+    {
+        set(0, 0, 0, 0, 0);
+        buffer.putByte(offset + FLAGS_OFFSET, (byte)FLAG_HELD);
+        return this;
+    }
+
+    /** A packet that was not tracked at all (back-pressure, failure): flagged dropped with the counter id. */
+    public Verdict dropped(final int reasonCounterId)
+    {
+        set(0, 0, 0, 0, 0);
+        buffer.putByte(offset + FLAGS_OFFSET, (byte)FLAG_DROPPED);
+        buffer.putShort(offset + REASON_OFFSET, (short)reasonCounterId, ORDER);
+        return this;
+    }
+
+    /** Copies this verdict's 32 bytes over {@code other}'s. */
+    public void copyTo(final Verdict other)
+    {
+        other.buffer.putBytes(other.offset, buffer, offset, LENGTH);
+    }
+}

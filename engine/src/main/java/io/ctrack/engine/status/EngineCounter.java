@@ -1,0 +1,64 @@
+package io.ctrack.engine.status;
+
+/**
+ * Everything a connection table and its packet thread count. Ids are stable: they index the counters buffer
+ * and appear in stats output. Every reason for an {@code inv} verdict has its own counter.
+ */
+public enum EngineCounter
+{
+    PACKETS(0, "packets tracked"),
+    INVALID_NOT_IP(1, "invalid: not IPv4/IPv6 or no complete L2/L3 header"),
+    INVALID_L3_HEADER(2, "invalid: malformed IP header"),
+    INVALID_L3_CHECKSUM(3, "invalid: bad IPv4 header checksum"),
+    INVALID_L4_HEADER(4, "invalid: malformed or truncated L4 header, or port 0"),
+    INVALID_L4_CHECKSUM(5, "invalid: bad L4 checksum"),
+    INVALID_ICMP(6, "invalid: unsupported ICMP type/code or unusable quoted packet"),
+    INVALID_FRAGMENT(7, "invalid: fragment that reached tracking unreassembled"),
+    INVALID_TCP_FLAGS(8, "invalid: illegal TCP flag combination"),
+    INVALID_TCP_WINDOW(9, "invalid: TCP segment outside the tracked window"),
+    INVALID_NEW(10, "invalid: packet cannot start a connection"),
+    INVALID_RELATED_UNKNOWN(11, "invalid: ICMP error quoting no known connection"),
+    FRAG_HELD(12, "fragments held for reassembly"),
+    FRAG_REASSEMBLED(13, "datagrams reassembled"),
+    FRAG_INVALID(14, "fragments refused: too small, overlapping or bad header"),
+    FRAG_EXPIRED(15, "held fragments dropped: datagram incomplete at timeout"),
+    FRAG_TABLE_FULL(16, "fragments not held: fragment memory full"),
+    CONN_CREATED(17, "connections committed"),
+    CONN_EXPIRED(18, "connections removed after expiry"),
+    CONN_FLUSHED(19, "connections removed by flush"),
+    COMMIT_REFUSED_ZONE_LIMIT(20, "commits refused: zone limit reached"),
+    COMMIT_REFUSED_TABLE_FULL(21, "commits refused: connection limit reached"),
+    NAT_EXHAUSTED(22, "commits refused: no free NAT tuple"),
+    CONN_REPLACED(23, "connections replaced by a new SYN after close");
+
+    private static final EngineCounter[] BY_ID = values();
+
+    private final int id;
+    private final String label;
+
+    EngineCounter(final int id, final String label)
+    {
+        this.id = id;
+        this.label = label;
+    }
+
+    public int id()
+    {
+        return id;
+    }
+
+    public String label()
+    {
+        return label;
+    }
+
+    public static EngineCounter byId(final int id)
+    {
+        return BY_ID[id];
+    }
+
+    public static int count()
+    {
+        return BY_ID.length;
+    }
+}
