@@ -11,7 +11,6 @@ import io.ctrack.engine.table.ConnTableConfig;
 import io.ctrack.engine.table.LocalLimits;
 import io.ctrack.engine.timeout.TimeoutPolicies;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The embedded engine: one thread, one {@link ConnTable}, Open vSwitch's {@code conntrack_execute} for a batch of
@@ -26,7 +25,7 @@ public final class Conntrack
     private final LocalLimits limits = new LocalLimits();
     private final TimeoutPolicies policies = new TimeoutPolicies();
     private final EngineCounters counters;
-    private final CtRequest request = new CtRequest().wrap(new UnsafeBuffer(new byte[CtRequest.LENGTH]), 0);
+    private final CtRequest request = new CtRequest();
     private final Verdict verdict = new Verdict();
     private final Verdict other = new Verdict();
     private FragmentListener fragmentListener = FragmentListener.NONE;
@@ -61,6 +60,7 @@ public final class Conntrack
         final long batchBase = nextTag;
         final int count = batch.count();
         nextTag += count;
+        counters.add(EngineCounter.PACKETS, count);
         for (int i = 0; i < count; i++)
         {
             verdict.wrap(verdicts, verdictOffset + i * Verdict.LENGTH);

@@ -73,7 +73,6 @@ public final class PacketPreprocessor
         final int result = extractor.extract(toTrack, zone, verifyIpChecksum, request);
         if (result != ConnKeyExtractor.OK)
         {
-            counters.increment(EngineCounter.PACKETS);
             counters.increment(EngineCounter.byId(result));
             verdict.invalid(result);
             if (outcome == TRACK_REASSEMBLED)

@@ -10,7 +10,8 @@ import java.nio.ByteOrder;
  *
  * <pre>
  *  0 u8  ctState   {@link CtState} bits
- *  1 u8  flags     bit0: held (a fragment kept for reassembly: no state yet); bit1: dropped (see reason)
+ *  1 u8  flags     bit0: held (a fragment kept for reassembly: no state yet); bit1: dropped (see reason);
+ *                  bit2: the label words are written (else the label is 0 and bytes 16-31 are not written)
  *  2 u16 reason    for dropped packets, the counter id that explains the drop; else 0
  *  4 u32 mark
  *  8 i64 connId    id of the connection the packet belongs to, 0 if none
@@ -23,6 +24,7 @@ public final class Verdict
     public static final int LENGTH = 32;
     public static final int FLAG_HELD = 0x01;
     public static final int FLAG_DROPPED = 0x02;
+    public static final int FLAG_LABEL = 0x04;
 
     public static final int STATE_OFFSET = 0;
     public static final int FLAGS_OFFSET = 1;
@@ -81,24 +83,28 @@ public final class Verdict
 
     public long labelLo()
     {
-        return buffer.getLong(offset + LABEL_LO_OFFSET, ORDER);
+        return (flags() & FLAG_LABEL) == 0 ? 0 : buffer.getLong(offset + LABEL_LO_OFFSET, ORDER);
     }
 
     public long labelHi()
     {
-        return buffer.getLong(offset + LABEL_HI_OFFSET, ORDER);
+        return (flags() & FLAG_LABEL) == 0 ? 0 : buffer.getLong(offset + LABEL_HI_OFFSET, ORDER);
     }
 
     /** Writes a whole verdict. */
     public Verdict set(final int ctState, final int mark, final long connId, final long labelLo, final long labelHi)
     {
-        buffer.putByte(offset + STATE_OFFSET, (byte)ctState);
-        buffer.putByte(offset + FLAGS_OFFSET, (byte)0);
-        buffer.putShort(offset + REASON_OFFSET, (short)0, ORDER);
-        buffer.putInt(offset + MARK_OFFSET, mark, ORDER);
+        if ((labelLo | labelHi) == 0)
+        {
+            buffer.putLong(offset, (ctState & 0xFFL) | (long)mark << 32, ORDER);
+        }
+        else
+        {
+            buffer.putLong(offset, (ctState & 0xFFL) | (long)FLAG_LABEL << 8 | (long)mark << 32, ORDER);
+            buffer.putLong(offset + LABEL_LO_OFFSET, labelLo, ORDER);
+            buffer.putLong(offset + LABEL_HI_OFFSET, labelHi, ORDER);
+        }
         buffer.putLong(offset + CONN_ID_OFFSET, connId, ORDER);
-        buffer.putLong(offset + LABEL_LO_OFFSET, labelLo, ORDER);
-        buffer.putLong(offset + LABEL_HI_OFFSET, labelHi, ORDER);
         return this;
     }
 
@@ -134,9 +140,9 @@ public final class Verdict
         return this;
     }
 
-    /** Copies this verdict's 32 bytes over {@code other}'s. */
+    /** Copies this verdict over {@code other}. */
     public void copyTo(final Verdict other)
     {
-        other.buffer.putBytes(other.offset, buffer, offset, LENGTH);
+        other.buffer.putBytes(other.offset, buffer, offset, (flags() & FLAG_LABEL) != 0 ? LENGTH : 16);
     }
 }

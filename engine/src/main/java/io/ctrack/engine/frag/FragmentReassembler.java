@@ -160,8 +160,9 @@ public final class FragmentReassembler
     {
         final DirectBuffer b = frame.buffer();
         final int l3 = frame.l3Offset();
-        if (l3 == ParsedFrame.NONE)
+        if (l3 == ParsedFrame.NONE || (frame.l4Offset() != ParsedFrame.NONE && frame.nwFrag() == 0))
         {
+            // Not a fragment (a sane header the parser read); a header the parser refused is refused later too.
             return NOT_FRAGMENT;
         }
         final int l3Size = frame.l3Size();

@@ -39,7 +39,9 @@ public final class ConnKeyExtractor
     private boolean ipv6;
 
     /**
-     * Extracts the key of the frame in {@code frame} into {@code request}.
+     * Extracts the key of the frame in {@code frame} into {@code request}. The frame must come from
+     * {@link io.ctrack.engine.packet.FrameParser} (or be a datagram the reassembler built), whose checks of the IP
+     * header lengths it relies on.
      *
      * @param verifyIpChecksum false when the IPv4 header checksum is already known good (a reassembled datagram).
      */
@@ -58,51 +60,34 @@ public final class ConnKeyExtractor
         out = request;
         request.clear().zone(zone);
         final int l3 = frame.l3Offset();
-        final int l3Size = frame.l3Size();
         final int result;
         if (dlType == ETH_TYPE_IPV4)
         {
+            // The frame parser has checked the header length against the datagram (Open vSwitch's
+            // extract_l3_ipv4 checks repeat miniflow's sanity checks); what is left: no later fragment, checksum.
             ipv6 = false;
-            if (l3Size < IPV4_HEADER_LENGTH)
-            {
-                return EngineCounter.INVALID_L3_HEADER.id();
-            }
-            final int headerLength = (buffer.getByte(l3) & 0x0F) * 4;
-            if (headerLength < IPV4_HEADER_LENGTH || l3Size < headerLength)
-            {
-                return EngineCounter.INVALID_L3_HEADER.id();
-            }
-            if ((buffer.getShort(l3 + 6, ByteOrder.BIG_ENDIAN) & IP_FRAG_OFF_MASK) != 0)
+            if ((frame.nwFrag() & ParsedFrame.FRAG_LATER) != 0)
             {
                 return EngineCounter.INVALID_FRAGMENT.id();
             }
-            if (verifyIpChecksum && Checksums.checksum(buffer, l3, headerLength) != 0)
+            if (verifyIpChecksum && Checksums.ipv4Header(buffer, l3, frame.l4Offset() - l3) != 0)
             {
                 return EngineCounter.INVALID_L3_CHECKSUM.id();
             }
-            final int proto = buffer.getByte(l3 + 9) & 0xFF;
-            request.flags(0).nwProto(proto)
-                .src(0, buffer.getInt(l3 + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL)
-                .dst(0, buffer.getInt(l3 + 16, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL);
+            final long addresses = buffer.getLong(l3 + 12, ByteOrder.BIG_ENDIAN);
+            final int proto = frame.nwProto();
+            request.flags(0).nwProto(proto).src(0, addresses >>> 32).dst(0, addresses & 0xFFFF_FFFFL);
             result = extractL4(proto, l3, frame.l4Offset(), frame.l4Size());
         }
         else
         {
+            // The frame parser has walked the extension headers; a fragment (first or later) is invalid here.
             ipv6 = true;
-            if (l3Size < IPV6_HEADER_LENGTH)
-            {
-                return EngineCounter.INVALID_L3_HEADER.id();
-            }
-            if (!extHeaders.parse(buffer, l3 + IPV6_HEADER_LENGTH, l3Size - IPV6_HEADER_LENGTH,
-                buffer.getByte(l3 + 6) & 0xFF))
-            {
-                return EngineCounter.INVALID_L3_HEADER.id();
-            }
-            if (extHeaders.nwFrag() != 0)
+            if (frame.nwFrag() != 0)
             {
                 return EngineCounter.INVALID_FRAGMENT.id();
             }
-            final int proto = extHeaders.nwProto();
+            final int proto = frame.nwProto();
             request.flags(CtRequest.FLAG_IPV6).nwProto(proto)
                 .src(buffer.getLong(l3 + 8, ByteOrder.BIG_ENDIAN), buffer.getLong(l3 + 16, ByteOrder.BIG_ENDIAN))
                 .dst(buffer.getLong(l3 + 24, ByteOrder.BIG_ENDIAN), buffer.getLong(l3 + 32, ByteOrder.BIG_ENDIAN));
@@ -385,10 +370,11 @@ public final class ConnKeyExtractor
 
     private boolean ports(final int l4)
     {
-        final int srcPort = buffer.getShort(l4, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-        final int dstPort = buffer.getShort(l4 + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-        out.srcL4(srcPort << 16).dstL4(dstPort << 16);
-        return srcPort != 0 && dstPort != 0;
+        final int ports = buffer.getInt(l4, ByteOrder.BIG_ENDIAN);
+        final int srcL4 = ports & 0xFFFF_0000;
+        final int dstL4 = ports << 16;
+        out.srcL4(srcL4).dstL4(dstL4);
+        return srcL4 != 0 && dstL4 != 0;
     }
 
     private void icmpEndpoints(final int id, final int type, final int reverseType)

@@ -1,13 +1,15 @@
 package io.ctrack.engine.key;
 
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import java.nio.ByteOrder;
 
 /**
- * Flyweight over one connection-tracking request: what a bucket needs to track a packet, without the packet.
- * A packet thread fills it ({@link ConnKeyExtractor}); the owner of a connection table reads it. It is also the
- * per-packet record of the batch wire format, so its layout is fixed and little-endian:
+ * One connection-tracking request: what a table needs to track a packet, without the packet. A packet thread
+ * fills it ({@link ConnKeyExtractor}); the owner of a connection table reads it. In process it is a plain
+ * mutable object (field reads, no bounds checks on the hot path); between threads it travels as a fixed
+ * 64-byte little-endian record of the batch wire format ({@link #writeTo}, {@link #readFrom}):
  *
  * <pre>
  *  0 u8  flags     bit0 IPv6, bit1 ICMP-related (key is the reversed quoted tuple)
@@ -35,224 +37,278 @@ public final class CtRequest
     public static final int FLAG_IPV6 = 0x01;
     public static final int FLAG_ICMP_RELATED = 0x02;
 
-    public static final int FLAGS_OFFSET = 0;
-    public static final int PROTO_OFFSET = 1;
-    public static final int ZONE_OFFSET = 2;
-    public static final int HASH_OFFSET = 4;
-    public static final int SRC_L4_OFFSET = 8;
-    public static final int DST_L4_OFFSET = 12;
-    public static final int SRC_HI_OFFSET = 16;
-    public static final int SRC_LO_OFFSET = 24;
-    public static final int DST_HI_OFFSET = 32;
-    public static final int DST_LO_OFFSET = 40;
-    public static final int TCP_SEQ_OFFSET = 48;
-    public static final int TCP_ACK_OFFSET = 52;
-    public static final int TCP_WINDOW_OFFSET = 56;
-    public static final int TCP_FLAGS_OFFSET = 58;
-    public static final int TCP_PAYLOAD_OFFSET = 60;
-    public static final int TCP_WSCALE_OFFSET = 62;
-    public static final int IN_STATE_OFFSET = 63;
-
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
-    private MutableDirectBuffer buffer;
-    private int offset;
-
-    public CtRequest wrap(final MutableDirectBuffer buffer, final int offset)
-    {
-        this.buffer = buffer;
-        this.offset = offset;
-        return this;
-    }
-
-    public MutableDirectBuffer buffer()
-    {
-        return buffer;
-    }
-
-    public int offset()
-    {
-        return offset;
-    }
+    private int flags;
+    private int nwProto;
+    private int zone;
+    private int hash;
+    private int srcL4;
+    private int dstL4;
+    private long srcHi;
+    private long srcLo;
+    private long dstHi;
+    private long dstLo;
+    private int tcpSeq;
+    private int tcpAck;
+    private int tcpWindow;
+    private int tcpFlags;
+    private int tcpPayloadLength;
+    private int tcpWscale;
+    private int inState;
 
     public int flags()
     {
-        return buffer.getByte(offset + FLAGS_OFFSET) & 0xFF;
+        return flags;
     }
 
     public CtRequest flags(final int flags)
     {
-        buffer.putByte(offset + FLAGS_OFFSET, (byte)flags);
+        this.flags = flags & 0xFF;
         return this;
     }
 
     public boolean isIpv6()
     {
-        return (flags() & FLAG_IPV6) != 0;
+        return (flags & FLAG_IPV6) != 0;
     }
 
     public boolean isIcmpRelated()
     {
-        return (flags() & FLAG_ICMP_RELATED) != 0;
+        return (flags & FLAG_ICMP_RELATED) != 0;
     }
 
     public int nwProto()
     {
-        return buffer.getByte(offset + PROTO_OFFSET) & 0xFF;
+        return nwProto;
     }
 
     public CtRequest nwProto(final int proto)
     {
-        buffer.putByte(offset + PROTO_OFFSET, (byte)proto);
+        this.nwProto = proto & 0xFF;
         return this;
     }
 
     public int zone()
     {
-        return buffer.getShort(offset + ZONE_OFFSET, ORDER) & 0xFFFF;
+        return zone;
     }
 
     public CtRequest zone(final int zone)
     {
-        buffer.putShort(offset + ZONE_OFFSET, (short)zone, ORDER);
+        this.zone = zone & 0xFFFF;
         return this;
     }
 
     public int hash()
     {
-        return buffer.getInt(offset + HASH_OFFSET, ORDER);
+        return hash;
     }
 
     public CtRequest hash(final int hash)
     {
-        buffer.putInt(offset + HASH_OFFSET, hash, ORDER);
+        this.hash = hash;
         return this;
     }
 
     public int srcL4()
     {
-        return buffer.getInt(offset + SRC_L4_OFFSET, ORDER);
+        return srcL4;
     }
 
     public CtRequest srcL4(final int value)
     {
-        buffer.putInt(offset + SRC_L4_OFFSET, value, ORDER);
+        this.srcL4 = value;
         return this;
     }
 
     public int dstL4()
     {
-        return buffer.getInt(offset + DST_L4_OFFSET, ORDER);
+        return dstL4;
     }
 
     public CtRequest dstL4(final int value)
     {
-        buffer.putInt(offset + DST_L4_OFFSET, value, ORDER);
+        this.dstL4 = value;
         return this;
     }
 
     public long srcHi()
     {
-        return buffer.getLong(offset + SRC_HI_OFFSET, ORDER);
+        return srcHi;
     }
 
     public long srcLo()
     {
-        return buffer.getLong(offset + SRC_LO_OFFSET, ORDER);
+        return srcLo;
     }
 
     public long dstHi()
     {
-        return buffer.getLong(offset + DST_HI_OFFSET, ORDER);
+        return dstHi;
     }
 
     public long dstLo()
     {
-        return buffer.getLong(offset + DST_LO_OFFSET, ORDER);
+        return dstLo;
     }
 
     public CtRequest src(final long hi, final long lo)
     {
-        buffer.putLong(offset + SRC_HI_OFFSET, hi, ORDER);
-        buffer.putLong(offset + SRC_LO_OFFSET, lo, ORDER);
+        this.srcHi = hi;
+        this.srcLo = lo;
         return this;
     }
 
     public CtRequest dst(final long hi, final long lo)
     {
-        buffer.putLong(offset + DST_HI_OFFSET, hi, ORDER);
-        buffer.putLong(offset + DST_LO_OFFSET, lo, ORDER);
+        this.dstHi = hi;
+        this.dstLo = lo;
         return this;
     }
 
     public int tcpSeq()
     {
-        return buffer.getInt(offset + TCP_SEQ_OFFSET, ORDER);
+        return tcpSeq;
     }
 
     public int tcpAck()
     {
-        return buffer.getInt(offset + TCP_ACK_OFFSET, ORDER);
+        return tcpAck;
     }
 
     public int tcpWindow()
     {
-        return buffer.getShort(offset + TCP_WINDOW_OFFSET, ORDER) & 0xFFFF;
+        return tcpWindow;
     }
 
     public int tcpFlags()
     {
-        return buffer.getShort(offset + TCP_FLAGS_OFFSET, ORDER) & 0xFFFF;
+        return tcpFlags;
     }
 
     public int tcpPayloadLength()
     {
-        return buffer.getShort(offset + TCP_PAYLOAD_OFFSET, ORDER) & 0xFFFF;
+        return tcpPayloadLength;
     }
 
     public int tcpWscale()
     {
-        return buffer.getByte(offset + TCP_WSCALE_OFFSET) & 0xFF;
+        return tcpWscale;
     }
 
     public CtRequest tcp(final int seq, final int ack, final int window, final int flags, final int payload, final int wscale)
     {
-        buffer.putInt(offset + TCP_SEQ_OFFSET, seq, ORDER);
-        buffer.putInt(offset + TCP_ACK_OFFSET, ack, ORDER);
-        buffer.putShort(offset + TCP_WINDOW_OFFSET, (short)window, ORDER);
-        buffer.putShort(offset + TCP_FLAGS_OFFSET, (short)flags, ORDER);
-        buffer.putShort(offset + TCP_PAYLOAD_OFFSET, (short)payload, ORDER);
-        buffer.putByte(offset + TCP_WSCALE_OFFSET, (byte)wscale);
+        this.tcpSeq = seq;
+        this.tcpAck = ack;
+        this.tcpWindow = window & 0xFFFF;
+        this.tcpFlags = flags & 0xFFFF;
+        this.tcpPayloadLength = payload & 0xFFFF;
+        this.tcpWscale = wscale & 0xFF;
         return this;
     }
 
     public int inState()
     {
-        return buffer.getByte(offset + IN_STATE_OFFSET) & 0xFF;
+        return inState;
     }
 
     public CtRequest inState(final int state)
     {
-        buffer.putByte(offset + IN_STATE_OFFSET, (byte)state);
+        this.inState = state & 0xFF;
         return this;
     }
 
-    /** Clears the record (all 64 bytes). */
+    /** Resets every field to 0. */
     public CtRequest clear()
     {
-        buffer.setMemory(offset, LENGTH, (byte)0);
+        flags = 0;
+        nwProto = 0;
+        zone = 0;
+        hash = 0;
+        srcL4 = 0;
+        dstL4 = 0;
+        srcHi = 0;
+        srcLo = 0;
+        dstHi = 0;
+        dstLo = 0;
+        tcpSeq = 0;
+        tcpAck = 0;
+        tcpWindow = 0;
+        tcpFlags = 0;
+        tcpPayloadLength = 0;
+        tcpWscale = 0;
+        inState = 0;
         return this;
     }
 
     /** The ICMP type of an ICMP key's source endpoint. */
     public int icmpType()
     {
-        return (srcL4() >>> 8) & 0xFF;
+        return (srcL4 >>> 8) & 0xFF;
     }
 
-    /** Copies this record into {@code dst} at {@code dstOffset}. */
-    public void copyTo(final MutableDirectBuffer dst, final int dstOffset)
+    /** Writes the 64-byte wire record at {@code offset}. */
+    public void writeTo(final MutableDirectBuffer buffer, final int offset)
     {
-        dst.putBytes(dstOffset, buffer, offset, LENGTH);
+        buffer.putLong(offset, (flags & 0xFFL) | (nwProto & 0xFFL) << 8 | (zone & 0xFFFFL) << 16 | (long)hash << 32, ORDER);
+        buffer.putLong(offset + 8, (srcL4 & 0xFFFF_FFFFL) | (long)dstL4 << 32, ORDER);
+        buffer.putLong(offset + 16, srcHi, ORDER);
+        buffer.putLong(offset + 24, srcLo, ORDER);
+        buffer.putLong(offset + 32, dstHi, ORDER);
+        buffer.putLong(offset + 40, dstLo, ORDER);
+        buffer.putLong(offset + 48, (tcpSeq & 0xFFFF_FFFFL) | (long)tcpAck << 32, ORDER);
+        buffer.putLong(offset + 56, (tcpWindow & 0xFFFFL) | (tcpFlags & 0xFFFFL) << 16
+            | (tcpPayloadLength & 0xFFFFL) << 32 | (tcpWscale & 0xFFL) << 48 | (inState & 0xFFL) << 56, ORDER);
+    }
+
+    /** Reads a 64-byte wire record from {@code offset}. */
+    public CtRequest readFrom(final DirectBuffer buffer, final int offset)
+    {
+        final long w0 = buffer.getLong(offset, ORDER);
+        flags = (int)w0 & 0xFF;
+        nwProto = (int)(w0 >>> 8) & 0xFF;
+        zone = (int)(w0 >>> 16) & 0xFFFF;
+        hash = (int)(w0 >>> 32);
+        final long w1 = buffer.getLong(offset + 8, ORDER);
+        srcL4 = (int)w1;
+        dstL4 = (int)(w1 >>> 32);
+        srcHi = buffer.getLong(offset + 16, ORDER);
+        srcLo = buffer.getLong(offset + 24, ORDER);
+        dstHi = buffer.getLong(offset + 32, ORDER);
+        dstLo = buffer.getLong(offset + 40, ORDER);
+        final long w6 = buffer.getLong(offset + 48, ORDER);
+        tcpSeq = (int)w6;
+        tcpAck = (int)(w6 >>> 32);
+        final long w7 = buffer.getLong(offset + 56, ORDER);
+        tcpWindow = (int)w7 & 0xFFFF;
+        tcpFlags = (int)(w7 >>> 16) & 0xFFFF;
+        tcpPayloadLength = (int)(w7 >>> 32) & 0xFFFF;
+        tcpWscale = (int)(w7 >>> 48) & 0xFF;
+        inState = (int)(w7 >>> 56) & 0xFF;
+        return this;
+    }
+
+    /** Copies every field of {@code other}. */
+    public CtRequest copyFrom(final CtRequest other)
+    {
+        flags = other.flags;
+        nwProto = other.nwProto;
+        zone = other.zone;
+        hash = other.hash;
+        srcL4 = other.srcL4;
+        dstL4 = other.dstL4;
+        srcHi = other.srcHi;
+        srcLo = other.srcLo;
+        dstHi = other.dstHi;
+        dstLo = other.dstLo;
+        tcpSeq = other.tcpSeq;
+        tcpAck = other.tcpAck;
+        tcpWindow = other.tcpWindow;
+        tcpFlags = other.tcpFlags;
+        tcpPayloadLength = other.tcpPayloadLength;
+        tcpWscale = other.tcpWscale;
+        inState = other.inState;
+        return this;
     }
 }

@@ -10,18 +10,27 @@ package io.ctrack.engine.key;
 public final class SymmetricHash
 {
     private static final long SEED = 0x9E37_79B9_7F4A_7C15L;
+    private static final long K1 = 0xC6A4_A793_5BD1_E995L;
+    private static final long K2 = 0x9E37_79B9_7F4A_7C15L;
+    private static final long K3 = 0xFF51_AFD7_ED55_8CCDL;
 
     private SymmetricHash()
     {
     }
 
-    /** Hash of an IPv4 key. Addresses are the 32-bit values (network order read as a number). */
+    /**
+     * Hash of an IPv4 key. Addresses are the 32-bit values (network order read as a number). Each endpoint is
+     * multiplied by an odd constant and folded (so its low half depends on all of its bits); the sum is salted
+     * with protocol and zone and multiplied again, and the high half of that product is the hash, so its top bits
+     * (bucket choice) and low bits (table index) both depend on every input bit.
+     */
     public static int ipv4(final int srcAddr, final int srcL4, final int dstAddr, final int dstL4,
         final int proto, final int zone)
     {
-        final long a = mix64(((long)srcAddr << 32) | (srcL4 & 0xFFFF_FFFFL));
-        final long b = mix64(((long)dstAddr << 32) | (dstL4 & 0xFFFF_FFFFL));
-        return finish(a + b, proto, zone, 0);
+        final long a = (((long)srcAddr << 32) | (srcL4 & 0xFFFF_FFFFL)) * K1;
+        final long b = (((long)dstAddr << 32) | (dstL4 & 0xFFFF_FFFFL)) * K1;
+        final long h = ((a ^ (a >>> 32)) + (b ^ (b >>> 32)) ^ ((long)proto << 16 | zone) * K2) * K3;
+        return (int)(h >>> 32);
     }
 
     /** Hash of an IPv6 key. */

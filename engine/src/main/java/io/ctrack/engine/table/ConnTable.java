@@ -112,11 +112,10 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
 
     /**
      * Tracks one packet: Open vSwitch's {@code process_one} for a packet whose key is in {@code r}, executed with
-     * {@code p} at {@code nowMs}, answering in {@code out}.
+     * {@code p} at {@code nowMs}, answering in {@code out}. Callers count {@link EngineCounter#PACKETS} per batch.
      */
     public void execute(final CtRequest r, final ExecParams p, final long nowMs, final Verdict out)
     {
-        counters.increment(EngineCounter.PACKETS);
         final boolean v6 = r.isIpv6();
         final boolean related = r.isIcmpRelated();
         final L4Tracker tracker = tracker(v6, r.nwProto());
@@ -205,24 +204,32 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         }
         else
         {
-            final ConnEntry e = wrap(entry, ref);
-            int mark = e.mark();
-            long labelLo = e.labelLo();
-            long labelHi = e.labelHi();
+            final ConnStore s = store(ref);
+            final int slot = Refs.slot(ref);
+            final long[] d = s.data;
+            final int markAt = slot * s.stride + MARK;
+            int mark = (int)d[markAt];
             if (p.setMark())
             {
                 mark = p.markValue() | (mark & ~p.markMask());
-                e.d[e.b + MARK] = (e.d[e.b + MARK] & ~LOW32) | (mark & LOW32);
+                d[markAt] = (d[markAt] & ~LOW32) | (mark & LOW32);
             }
+            long labelLo = 0;
+            long labelHi = 0;
             if (p.setLabel())
             {
-                labelLo = p.labelValueLo() | (labelLo & ~p.labelMaskLo());
-                labelHi = p.labelValueHi() | (labelHi & ~p.labelMaskHi());
-                final long[] labels = e.store.labels();
-                labels[Refs.slot(ref) * 2] = labelLo;
-                labels[Refs.slot(ref) * 2 + 1] = labelHi;
+                final long[] labels = s.labels();
+                labelLo = p.labelValueLo() | (labels[slot * 2] & ~p.labelMaskLo());
+                labelHi = p.labelValueHi() | (labels[slot * 2 + 1] & ~p.labelMaskHi());
+                labels[slot * 2] = labelLo;
+                labels[slot * 2 + 1] = labelHi;
             }
-            out.set(state, mark, e.id(), labelLo, labelHi);
+            else if (s.labels != null)
+            {
+                labelLo = s.labels[slot * 2];
+                labelHi = s.labels[slot * 2 + 1];
+            }
+            out.set(state, mark, d[markAt - MARK + ID], labelLo, labelHi);
         }
         if (reason != 0)
         {

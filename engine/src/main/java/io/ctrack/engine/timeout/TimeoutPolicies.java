@@ -27,12 +27,23 @@ public final class TimeoutPolicies
     }
 
     private int[][] secondsById = new int[1][];
+    /** Policy 0 in milliseconds: the path every connection without a zone policy takes. */
+    private final long[] defaultPolicyMs = new long[TimeoutAttr.count()];
     private final Int2IntHashMap policyByZone = new Int2IntHashMap(DEFAULT_POLICY);
     private long version;
 
     public TimeoutPolicies()
     {
         secondsById[DEFAULT_POLICY] = DEFAULTS.clone();
+        refreshDefaultMs();
+    }
+
+    private void refreshDefaultMs()
+    {
+        for (int i = 0; i < defaultPolicyMs.length; i++)
+        {
+            defaultPolicyMs[i] = secondsById[DEFAULT_POLICY][i] * 1000L;
+        }
     }
 
     /** Seconds for {@code attr} under policy {@code policyId} (defaults if the policy does not exist). */
@@ -46,6 +57,10 @@ public final class TimeoutPolicies
     /** Milliseconds for {@code attr} under {@code policyId}. */
     public long millis(final int policyId, final TimeoutAttr attr)
     {
+        if (policyId == DEFAULT_POLICY)
+        {
+            return defaultPolicyMs[attr.ordinal()];
+        }
         return seconds(policyId, attr) * 1000L;
     }
 
@@ -79,6 +94,7 @@ public final class TimeoutPolicies
             secondsById = Arrays.copyOf(secondsById, Math.max(policyId + 1, secondsById.length * 2));
         }
         secondsById[policyId] = values;
+        refreshDefaultMs();
         version++;
     }
 
@@ -89,6 +105,7 @@ public final class TimeoutPolicies
         if (policyId == DEFAULT_POLICY)
         {
             secondsById[DEFAULT_POLICY] = DEFAULTS.clone();
+            refreshDefaultMs();
             version++;
             return true;
         }
@@ -141,6 +158,7 @@ public final class TimeoutPolicies
         {
             secondsById[i] = other.secondsById[i] == null ? null : other.secondsById[i].clone();
         }
+        refreshDefaultMs();
         policyByZone.clear();
         policyByZone.putAll(other.policyByZone);
         version++;
