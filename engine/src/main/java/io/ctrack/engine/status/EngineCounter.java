@@ -29,7 +29,15 @@ public enum EngineCounter
     COMMIT_REFUSED_ZONE_LIMIT(20, "commits refused: zone limit reached"),
     COMMIT_REFUSED_TABLE_FULL(21, "commits refused: connection limit reached"),
     NAT_EXHAUSTED(22, "commits refused: no free NAT tuple"),
-    CONN_REPLACED(23, "connections replaced by a new SYN after close");
+    CONN_REPLACED(23, "connections replaced by a new SYN after close, or restarted by force"),
+    DROPPED_BACK_PRESSURE(24, "dropped: bucket stream back-pressured past the publish timeout"),
+    DROPPED_VERDICT_TIMEOUT(25, "dropped: no verdict within the verdict timeout"),
+    DROPPED_BUCKET_FAILURE(26, "dropped: the bucket failed while tracking the packet"),
+    DROPPED_NO_WORKER(27, "dropped: verdicts for a worker that is gone"),
+    DROPPED_BAD_BATCH(28, "dropped: batch with an unknown wire version"),
+    VERDICT_BACK_PRESSURE(29, "batches held back: worker's verdict stream full (retried)"),
+    PUBLISH_RETRIES(30, "batch publications retried after back-pressure"),
+    REQUESTS(31, "requests tracked by buckets");
 
     private static final EngineCounter[] BY_ID = values();
 

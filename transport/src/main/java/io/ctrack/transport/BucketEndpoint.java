@@ -1,0 +1,176 @@
+package io.ctrack.transport;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.BufferClaim;
+import io.aeron.logbuffer.ControlledFragmentHandler;
+import io.aeron.logbuffer.Header;
+import io.ctrack.engine.ct.ExecParams;
+import io.ctrack.engine.ct.Verdict;
+import io.ctrack.engine.key.CtRequest;
+import io.ctrack.engine.status.EngineCounter;
+import io.ctrack.engine.status.EngineCounters;
+import io.ctrack.transport.wire.BatchFlyweight;
+import io.ctrack.transport.wire.VerdictBatchFlyweight;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.Arrays;
+
+/**
+ * A bucket's end of the streams: it polls the bucket's request stream in bounded steps and, for each batch,
+ * claims the verdict space on the sending worker's verdict stream first (so a batch is tracked only once the
+ * answer has room: back-pressure from a slow worker leaves the batch in the stream to be retried, nothing is
+ * applied twice), tracks every request through {@link BatchProcessor} straight into the claimed space, and
+ * commits. A request whose processing throws gets a dropped verdict (counted); the first such exception is
+ * rethrown after the batch is answered, so the bucket's supervisor sees it. Used by one thread at a time.
+ */
+public final class BucketEndpoint implements AutoCloseable
+{
+    private final int bucketId;
+    private final Aeron aeron;
+    private final TransportConfig config;
+    private final Subscription subscription;
+    private final EngineCounters counters;
+    private ExclusivePublication[] verdictPublications = new ExclusivePublication[4];
+    private final BatchFlyweight batch = new BatchFlyweight();
+    private final VerdictBatchFlyweight verdicts = new VerdictBatchFlyweight();
+    private final BufferClaim claim = new BufferClaim();
+    private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
+    private final CtRequest request = new CtRequest();
+    private final ExecParams params = new ExecParams();
+    private final ControlledFragmentHandler handler = this::onFragment;
+    private BatchProcessor processor;
+    private RuntimeException failure;
+    private int batchesThisPoll;
+
+    public BucketEndpoint(final int bucketId, final Aeron aeron, final TransportConfig config,
+        final EngineCounters counters)
+    {
+        this.bucketId = bucketId;
+        this.aeron = aeron;
+        this.config = config;
+        this.counters = counters;
+        this.subscription = aeron.addSubscription("aeron:ipc", config.batchStream(bucketId));
+    }
+
+    /** Tracks what one request asks, writing the answer into {@code verdict}. */
+    @FunctionalInterface
+    public interface BatchProcessor
+    {
+        void process(CtRequest request, ExecParams params, long nowMs, Verdict verdict);
+    }
+
+    /**
+     * Processes at most {@code batchLimit} batches. Returns how many were processed; 0 means the stream was empty
+     * (or every waiting batch is held back by a full verdict stream).
+     *
+     * @throws RuntimeException the first exception a request's processing threw, after its batch was answered.
+     */
+    public int poll(final int batchLimit, final BatchProcessor processor)
+    {
+        this.processor = processor;
+        this.batchesThisPoll = 0;
+        subscription.controlledPoll(handler, batchLimit);
+        final RuntimeException thrown = failure;
+        if (thrown != null)
+        {
+            failure = null;
+            throw thrown;
+        }
+        return batchesThisPoll;
+    }
+
+    private ControlledFragmentHandler.Action onFragment(
+        final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        view.wrap(buffer, offset, length);
+        batch.wrap(view, 0);
+        if (batch.version() != BatchFlyweight.VERSION)
+        {
+            counters.increment(EngineCounter.DROPPED_BAD_BATCH);
+            return ControlledFragmentHandler.Action.CONTINUE;
+        }
+        final int count = batch.count();
+        final ExclusivePublication publication = verdictPublication(batch.workerId());
+        final long result = publication.tryClaim(VerdictBatchFlyweight.length(count), claim);
+        if (result < 0)
+        {
+            if (result == Publication.NOT_CONNECTED || result == Publication.CLOSED
+                || result == Publication.MAX_POSITION_EXCEEDED)
+            {
+                // The worker is gone: nobody can receive these verdicts.
+                counters.add(EngineCounter.DROPPED_NO_WORKER, count);
+                return ControlledFragmentHandler.Action.CONTINUE;
+            }
+            counters.increment(EngineCounter.VERDICT_BACK_PRESSURE);
+            return ControlledFragmentHandler.Action.ABORT;
+        }
+        final MutableDirectBuffer out = claim.buffer();
+        verdicts.wrap(out, claim.offset()).header(count, bucketId, batch.batchSeq());
+        batch.readParams(params);
+        final long nowMs = batch.nowMs();
+        for (int i = 0; i < count; i++)
+        {
+            verdicts.position(i, batch.position(i));
+            final Verdict verdict = verdicts.verdict(i);
+            try
+            {
+                processor.process(batch.readRequest(i, request), params, nowMs, verdict);
+            }
+            catch (final RuntimeException ex)
+            {
+                verdict.dropped(EngineCounter.DROPPED_BUCKET_FAILURE.id());
+                counters.increment(EngineCounter.DROPPED_BUCKET_FAILURE);
+                if (failure == null)
+                {
+                    failure = ex;
+                }
+            }
+        }
+        claim.commit();
+        counters.add(EngineCounter.REQUESTS, count);
+        batchesThisPoll++;
+        return failure == null ? ControlledFragmentHandler.Action.CONTINUE : ControlledFragmentHandler.Action.BREAK;
+    }
+
+    private ExclusivePublication verdictPublication(final int workerId)
+    {
+        if (workerId >= verdictPublications.length)
+        {
+            verdictPublications = Arrays.copyOf(verdictPublications, Math.max(workerId + 1, verdictPublications.length * 2));
+        }
+        ExclusivePublication publication = verdictPublications[workerId];
+        if (publication == null)
+        {
+            publication = aeron.addExclusivePublication(config.publicationChannel(), config.verdictStream(workerId));
+            verdictPublications[workerId] = publication;
+        }
+        return publication;
+    }
+
+    /** Creates the verdict stream to {@code workerId} ahead of its first batch. */
+    public void connectWorker(final int workerId)
+    {
+        verdictPublication(workerId);
+    }
+
+    public int bucketId()
+    {
+        return bucketId;
+    }
+
+    @Override
+    public void close()
+    {
+        for (final ExclusivePublication publication : verdictPublications)
+        {
+            CloseHelper.quietClose(publication);
+        }
+        CloseHelper.quietClose(subscription);
+    }
+}

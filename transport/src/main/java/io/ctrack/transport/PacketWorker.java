@@ -1,0 +1,533 @@
+package io.ctrack.transport;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.BufferClaim;
+import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.logbuffer.Header;
+import io.ctrack.engine.Conntrack;
+import io.ctrack.engine.FrameBatch;
+import io.ctrack.engine.PacketPreprocessor;
+import io.ctrack.engine.ct.ExecParams;
+import io.ctrack.engine.ct.Verdict;
+import io.ctrack.engine.frag.FragConfig;
+import io.ctrack.engine.key.CtRequest;
+import io.ctrack.engine.status.EngineCounter;
+import io.ctrack.engine.status.EngineCounters;
+import io.ctrack.transport.wire.BatchFlyweight;
+import io.ctrack.transport.wire.VerdictBatchFlyweight;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.Arrays;
+
+/**
+ * What a packet-processing thread uses to track its packets. It parses each frame, reassembles fragments,
+ * extracts and hashes the key, answers at once what needs no table (invalid packets, held fragments), groups the
+ * rest by bucket (the top bits of the symmetric hash), publishes one batch message per bucket into claimed Aeron
+ * space, rings the buckets' doorbells, and collects the verdicts into the caller's buffer at each packet's
+ * position. Several batches may be in flight ({@link #submit} then {@link #poll}); {@link #process} is the
+ * synchronous form.
+ * <p>
+ * Nothing is lost silently: a batch the bucket stream will not take within the publish timeout is answered
+ * "dropped" ({@code DROPPED_BACK_PRESSURE}), and a batch whose verdicts do not all come back within the verdict
+ * timeout has its missing packets answered "dropped" ({@code DROPPED_VERDICT_TIMEOUT}). While it waits on
+ * back-pressure it keeps draining verdicts, so a worker and its buckets can never wait on each other.
+ * <p>
+ * Not thread-safe: one worker per packet thread. Completion callbacks run on that thread, from {@link #poll},
+ * {@link #submit} or {@link #process}.
+ */
+public final class PacketWorker implements AutoCloseable
+{
+    /** Most packets in one batch. */
+    public static final int MAX_BATCH = 1024;
+
+    private final int workerId;
+    private final int bucketBits;
+    private final int buckets;
+    private final TransportConfig config;
+    private final ExclusivePublication[] publications;
+    private final Subscription verdictSubscription;
+    private final Doorbells doorbells;
+    private final PacketPreprocessor preprocessor;
+    private final EngineCounters counters;
+    private final IdleStrategy idle = new BackoffIdleStrategy(50, 10, 1_000, 100_000);
+    private final FragmentHandler verdictHandler = this::onVerdicts;
+
+    private final CtRequest request = new CtRequest();
+    private final UnsafeBuffer requests = new UnsafeBuffer(new byte[MAX_BATCH * CtRequest.LENGTH]);
+    private final int[] bucketOfPosition = new int[MAX_BATCH];
+    private final int[] countByBucket;
+    private final int[] startByBucket;
+    private final int[] order = new int[MAX_BATCH];
+    private final BatchFlyweight batch = new BatchFlyweight();
+    private final VerdictBatchFlyweight verdictBatch = new VerdictBatchFlyweight();
+    private final BufferClaim claim = new BufferClaim();
+    private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
+    private final Verdict verdict = new Verdict();
+    private final Verdict other = new Verdict();
+
+    private final Ticket[] tickets;
+    private final int ticketMask;
+    private int nextSeq;
+    private long nextTag = 1;
+    private Completion completion = (seq, tag) -> { };
+    private Conntrack.FragmentListener fragmentListener = Conntrack.FragmentListener.NONE;
+
+    /**
+     * @param bucketBits  log2 of the number of buckets (0 for one bucket).
+     * @param maxInFlight batches that may be in flight at once (a power of two).
+     */
+    public PacketWorker(final int workerId, final Aeron aeron, final TransportConfig config, final int bucketBits,
+        final Doorbells doorbells, final FragConfig fragConfig, final EngineCounters counters, final int maxInFlight)
+    {
+        if (bucketBits < 0 || bucketBits > 16)
+        {
+            throw new IllegalArgumentException("bucketBits must be 0-16, got " + bucketBits);
+        }
+        if (Integer.bitCount(maxInFlight) != 1)
+        {
+            throw new IllegalArgumentException("maxInFlight must be a power of two, got " + maxInFlight);
+        }
+        this.workerId = workerId;
+        this.bucketBits = bucketBits;
+        this.buckets = 1 << bucketBits;
+        this.config = config;
+        this.doorbells = doorbells;
+        this.counters = counters;
+        this.preprocessor = new PacketPreprocessor(fragConfig, counters);
+        this.countByBucket = new int[buckets];
+        this.startByBucket = new int[buckets + 1];
+        this.verdictSubscription = aeron.addSubscription("aeron:ipc", config.verdictStream(workerId));
+        this.publications = new ExclusivePublication[buckets];
+        for (int b = 0; b < buckets; b++)
+        {
+            publications[b] = aeron.addExclusivePublication(config.publicationChannel(), config.batchStream(b));
+        }
+        this.tickets = new Ticket[maxInFlight];
+        for (int i = 0; i < maxInFlight; i++)
+        {
+            tickets[i] = new Ticket();
+        }
+        this.ticketMask = maxInFlight - 1;
+    }
+
+    /** The bucket a request with this hash belongs to. */
+    public static int bucketOf(final int hash, final int bucketBits)
+    {
+        return bucketBits == 0 ? 0 : hash >>> (32 - bucketBits);
+    }
+
+    public int workerId()
+    {
+        return workerId;
+    }
+
+    public PacketWorker completion(final Completion completion)
+    {
+        this.completion = completion;
+        return this;
+    }
+
+    public PacketWorker fragmentListener(final Conntrack.FragmentListener listener)
+    {
+        this.fragmentListener = listener;
+        return this;
+    }
+
+    /** True once every bucket stream has its subscriber and the verdict stream has every bucket's publisher. */
+    public boolean isConnected()
+    {
+        for (final ExclusivePublication publication : publications)
+        {
+            if (!publication.isConnected())
+            {
+                return false;
+            }
+        }
+        return verdictSubscription.imageCount() >= buckets;
+    }
+
+    /**
+     * Tracks a batch and waits for its verdicts: verdict {@code i} is written at {@code verdictOffset + i * 32}.
+     */
+    public void process(final FrameBatch frames, final ExecParams params, final long nowMs,
+        final MutableDirectBuffer verdicts, final int verdictOffset)
+    {
+        int seq;
+        while ((seq = submit(frames, params, nowMs, verdicts, verdictOffset, 0)) < 0)
+        {
+            if (poll() == 0)
+            {
+                idle.idle();
+            }
+        }
+        final Ticket ticket = tickets[seq & ticketMask];
+        idle.reset();
+        while (ticket.inUse && ticket.seq == seq)
+        {
+            if (poll() == 0)
+            {
+                idle.idle();
+            }
+            else
+            {
+                idle.reset();
+            }
+        }
+    }
+
+    /**
+     * Starts tracking a batch. The frames are read before this returns; {@code verdicts} must stay valid until the
+     * batch completes ({@link Completion}). Returns the batch's sequence number, or -1 if {@link #poll} must
+     * complete earlier batches first (all in-flight slots are taken).
+     */
+    public int submit(final FrameBatch frames, final ExecParams params, final long nowMs,
+        final MutableDirectBuffer verdicts, final int verdictOffset, final long userTag)
+    {
+        final int count = frames.count();
+        if (count > MAX_BATCH)
+        {
+            throw new IllegalArgumentException("batch of " + count + " packets, at most " + MAX_BATCH);
+        }
+        final int seq = nextSeq;
+        final Ticket ticket = tickets[seq & ticketMask];
+        if (ticket.inUse)
+        {
+            return -1;
+        }
+        nextSeq++;
+        final long tagBase = nextTag;
+        nextTag += count;
+        ticket.start(seq, verdicts, verdictOffset, count, tagBase, userTag, System.nanoTime() + config.verdictTimeoutNs());
+        counters.add(EngineCounter.PACKETS, count);
+
+        Arrays.fill(countByBucket, 0);
+        int tracked = 0;
+        for (int i = 0; i < count; i++)
+        {
+            final Verdict v = verdict.wrap(verdicts, verdictOffset + i * Verdict.LENGTH);
+            final int outcome = preprocessor.prepare(frames.buffer(i), frames.offset(i), frames.length(i),
+                params.zone(), tagBase + i, nowMs, request, v);
+            if (outcome == PacketPreprocessor.ANSWERED)
+            {
+                bucketOfPosition[i] = -1;
+                continue;
+            }
+            if ((outcome & PacketPreprocessor.TRACK_REASSEMBLED) != 0)
+            {
+                ticket.addFragmentGroup(i, preprocessor);
+                preprocessor.releaseCompleted();
+                if ((outcome & PacketPreprocessor.INVALID_DATAGRAM) != 0)
+                {
+                    bucketOfPosition[i] = -1;
+                    fanOut(ticket, i, v);
+                    continue;
+                }
+            }
+            final int b = bucketOf(request.hash(), bucketBits);
+            bucketOfPosition[i] = b;
+            countByBucket[b]++;
+            request.writeTo(requests, i * CtRequest.LENGTH);
+            v.dropped(EngineCounter.DROPPED_VERDICT_TIMEOUT.id());
+            tracked++;
+        }
+        preprocessor.expireFragments(nowMs, fragmentListener::onDropped);
+        if (tracked == 0)
+        {
+            ticket.outstanding = 0;
+            finish(ticket);
+            return seq;
+        }
+
+        // Group positions by bucket (counting sort), then one message per bucket (split if larger than a frame).
+        int start = 0;
+        for (int b = 0; b < buckets; b++)
+        {
+            startByBucket[b] = start;
+            start += countByBucket[b];
+        }
+        startByBucket[buckets] = start;
+        for (int i = 0; i < count; i++)
+        {
+            final int b = bucketOfPosition[i];
+            if (b >= 0)
+            {
+                order[startByBucket[b]++] = i;
+            }
+        }
+        ticket.outstanding = tracked;
+        int from = 0;
+        for (int b = 0; b < buckets; b++)
+        {
+            final int to = from + countByBucket[b];
+            if (to > from)
+            {
+                publish(b, from, to, seq, nowMs, params, ticket);
+            }
+            from = to;
+        }
+        if (ticket.outstanding == 0 && ticket.inUse && ticket.seq == seq)
+        {
+            finish(ticket);
+        }
+        return seq;
+    }
+
+    private void publish(final int bucket, final int from, final int to, final int seq, final long nowMs,
+        final ExecParams params, final Ticket ticket)
+    {
+        final ExclusivePublication publication = publications[bucket];
+        final int chunk = BatchFlyweight.capacity(publication.maxPayloadLength());
+        for (int first = from; first < to; first += chunk)
+        {
+            final int n = Math.min(chunk, to - first);
+            if (!claim(publication, BatchFlyweight.length(n)))
+            {
+                for (int k = first; k < first + n; k++)
+                {
+                    verdict.wrap(ticket.verdicts, ticket.verdictOffset + order[k] * Verdict.LENGTH)
+                        .dropped(EngineCounter.DROPPED_BACK_PRESSURE.id());
+                }
+                counters.add(EngineCounter.DROPPED_BACK_PRESSURE, n);
+                ticket.outstanding -= n;
+                continue;
+            }
+            batch.wrap(claim.buffer(), claim.offset()).header(n, workerId, seq, nowMs, params);
+            for (int k = 0; k < n; k++)
+            {
+                final int position = order[first + k];
+                batch.position(k, position);
+            }
+            for (int k = 0; k < n; k++)
+            {
+                final int position = order[first + k];
+                claim.buffer().putBytes(batch.requestOffset(k), requests, position * CtRequest.LENGTH, CtRequest.LENGTH);
+            }
+            claim.commit();
+            doorbells.ring(bucket);
+        }
+    }
+
+    private boolean claim(final ExclusivePublication publication, final int length)
+    {
+        long result = publication.tryClaim(length, claim);
+        if (result > 0)
+        {
+            return true;
+        }
+        final long deadline = System.nanoTime() + config.publishTimeoutNs();
+        idle.reset();
+        while (true)
+        {
+            if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED)
+            {
+                return false;
+            }
+            counters.increment(EngineCounter.PUBLISH_RETRIES);
+            if (System.nanoTime() - deadline > 0)
+            {
+                return false;
+            }
+            // Keep draining verdicts: the buckets may be waiting for room on our verdict stream.
+            if (poll() == 0)
+            {
+                idle.idle();
+            }
+            result = publication.tryClaim(length, claim);
+            if (result > 0)
+            {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Collects verdicts that have arrived and completes batches that have all theirs, or whose verdict timeout
+     * passed. Returns the number of verdict messages read.
+     */
+    public int poll()
+    {
+        final int read = verdictSubscription.poll(verdictHandler, 64);
+        if (read == 0)
+        {
+            expireTickets();
+        }
+        return read;
+    }
+
+    private void expireTickets()
+    {
+        final long now = System.nanoTime();
+        for (final Ticket ticket : tickets)
+        {
+            if (ticket.inUse && now - ticket.deadlineNs > 0)
+            {
+                // Positions still waiting were pre-answered "dropped: verdict timeout".
+                counters.add(EngineCounter.DROPPED_VERDICT_TIMEOUT, ticket.outstanding);
+                finish(ticket);
+            }
+        }
+    }
+
+    private void onVerdicts(final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        view.wrap(buffer, offset, length);
+        verdictBatch.wrap(view, 0);
+        final int seq = verdictBatch.batchSeq();
+        final Ticket ticket = tickets[seq & ticketMask];
+        if (!ticket.inUse || ticket.seq != seq)
+        {
+            // A batch already completed by its timeout: its packets were answered "dropped".
+            return;
+        }
+        final int count = verdictBatch.count();
+        for (int i = 0; i < count; i++)
+        {
+            final int position = verdictBatch.position(i);
+            final Verdict v = verdictBatch.verdict(i);
+            v.copyTo(other.wrap(ticket.verdicts, ticket.verdictOffset + position * Verdict.LENGTH));
+            if (ticket.fragmentGroups > 0)
+            {
+                fanOut(ticket, position, v);
+            }
+        }
+        ticket.outstanding -= count;
+        if (ticket.outstanding <= 0)
+        {
+            finish(ticket);
+        }
+    }
+
+    /** Gives the verdict of a reassembled datagram (at {@code position}) to each of its fragments. */
+    private void fanOut(final Ticket ticket, final int position, final Verdict v)
+    {
+        for (int g = 0; g < ticket.fragmentGroups; g++)
+        {
+            if (ticket.groupPosition[g] != position)
+            {
+                continue;
+            }
+            for (int k = ticket.groupStart[g]; k < ticket.groupStart[g] + ticket.groupLength[g]; k++)
+            {
+                final long tag = ticket.fragmentTags[k];
+                if (tag >= ticket.tagBase && tag < ticket.tagBase + ticket.count)
+                {
+                    if (tag - ticket.tagBase != position)
+                    {
+                        v.copyTo(other.wrap(ticket.verdicts,
+                            ticket.verdictOffset + (int)(tag - ticket.tagBase) * Verdict.LENGTH));
+                    }
+                }
+                else
+                {
+                    fragmentListener.onVerdict(tag, v);
+                }
+            }
+        }
+    }
+
+    private void finish(final Ticket ticket)
+    {
+        ticket.inUse = false;
+        completion.onComplete(ticket.seq, ticket.userTag);
+    }
+
+    /** Batches submitted and not yet complete. */
+    public int inFlight()
+    {
+        int n = 0;
+        for (final Ticket ticket : tickets)
+        {
+            n += ticket.inUse ? 1 : 0;
+        }
+        return n;
+    }
+
+    public EngineCounters counters()
+    {
+        return counters;
+    }
+
+    @Override
+    public void close()
+    {
+        for (final ExclusivePublication publication : publications)
+        {
+            CloseHelper.quietClose(publication);
+        }
+        CloseHelper.quietClose(verdictSubscription);
+    }
+
+    /** Told when a batch has every verdict (or its timeout passed). */
+    @FunctionalInterface
+    public interface Completion
+    {
+        void onComplete(int seq, long userTag);
+    }
+
+    /** One batch in flight. */
+    private static final class Ticket
+    {
+        boolean inUse;
+        int seq;
+        MutableDirectBuffer verdicts;
+        int verdictOffset;
+        int count;
+        int outstanding;
+        long tagBase;
+        long userTag;
+        long deadlineNs;
+        int fragmentGroups;
+        int[] groupPosition = new int[4];
+        int[] groupStart = new int[4];
+        int[] groupLength = new int[4];
+        long[] fragmentTags = new long[16];
+        int fragmentTagCount;
+
+        void start(final int seq, final MutableDirectBuffer verdicts, final int verdictOffset, final int count,
+            final long tagBase, final long userTag, final long deadlineNs)
+        {
+            this.inUse = true;
+            this.seq = seq;
+            this.verdicts = verdicts;
+            this.verdictOffset = verdictOffset;
+            this.count = count;
+            this.tagBase = tagBase;
+            this.userTag = userTag;
+            this.deadlineNs = deadlineNs;
+            this.outstanding = 0;
+            this.fragmentGroups = 0;
+            this.fragmentTagCount = 0;
+        }
+
+        void addFragmentGroup(final int position, final PacketPreprocessor preprocessor)
+        {
+            if (fragmentGroups == groupPosition.length)
+            {
+                groupPosition = Arrays.copyOf(groupPosition, fragmentGroups * 2);
+                groupStart = Arrays.copyOf(groupStart, fragmentGroups * 2);
+                groupLength = Arrays.copyOf(groupLength, fragmentGroups * 2);
+            }
+            final int n = preprocessor.completedCount();
+            if (fragmentTagCount + n > fragmentTags.length)
+            {
+                fragmentTags = Arrays.copyOf(fragmentTags, Math.max(fragmentTags.length * 2, fragmentTagCount + n));
+            }
+            groupPosition[fragmentGroups] = position;
+            groupStart[fragmentGroups] = fragmentTagCount;
+            groupLength[fragmentGroups] = n;
+            for (int i = 0; i < n; i++)
+            {
+                fragmentTags[fragmentTagCount++] = preprocessor.completedTag(i);
+            }
+            fragmentGroups++;
+        }
+    }
+}

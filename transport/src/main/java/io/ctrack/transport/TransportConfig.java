@@ -1,0 +1,60 @@
+package io.ctrack.transport;
+
+import java.nio.file.Path;
+
+/**
+ * Transport settings.
+ *
+ * @param aeronDir          Aeron directory; for an embedded driver, a unique directory under /dev/shm.
+ * @param embeddedDriver    start a media driver in this process (default) rather than use an external one.
+ * @param termLength        IPC term length of every publication (power of two, at least 64 KiB).
+ * @param mtu               IPC MTU: large enough that a batch is one Aeron frame (so it can be claimed in place).
+ * @param batchStreamBase   stream id of bucket 0's request stream; bucket {@code b} uses base + b.
+ * @param verdictStreamBase stream id of worker 0's verdict stream; worker {@code w} uses base + w.
+ * @param publishTimeoutNs  how long a publisher retries back-pressure before it counts the packets as dropped.
+ * @param verdictTimeoutNs  how long a worker waits for a batch's verdicts before it answers the rest as dropped.
+ */
+public record TransportConfig(
+    Path aeronDir,
+    boolean embeddedDriver,
+    int termLength,
+    int mtu,
+    int batchStreamBase,
+    int verdictStreamBase,
+    long publishTimeoutNs,
+    long verdictTimeoutNs)
+{
+    public static final int DEFAULT_TERM_LENGTH = 1 << 20;
+    public static final int DEFAULT_MTU = 8192;
+
+    /** Defaults with an embedded driver in a fresh directory named after {@code nodeName} and this process. */
+    public static TransportConfig embedded(final String nodeName)
+    {
+        final Path shm = Path.of("/dev/shm");
+        final Path base = shm.toFile().isDirectory() ? shm : Path.of(System.getProperty("java.io.tmpdir"));
+        return new TransportConfig(base.resolve("ctrack-" + nodeName + "-" + ProcessHandle.current().pid()),
+            true, DEFAULT_TERM_LENGTH, DEFAULT_MTU, 1000, 20_000, 50_000_000L, 5_000_000_000L);
+    }
+
+    /** The IPC channel publications use. */
+    public String publicationChannel()
+    {
+        return "aeron:ipc?term-length=" + termLength + "|mtu=" + mtu;
+    }
+
+    public int batchStream(final int bucket)
+    {
+        return batchStreamBase + bucket;
+    }
+
+    public int verdictStream(final int workerId)
+    {
+        return verdictStreamBase + workerId;
+    }
+
+    public TransportConfig withAeronDir(final Path dir, final boolean embedded)
+    {
+        return new TransportConfig(dir, embedded, termLength, mtu, batchStreamBase, verdictStreamBase,
+            publishTimeoutNs, verdictTimeoutNs);
+    }
+}

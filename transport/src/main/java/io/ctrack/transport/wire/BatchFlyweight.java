@@ -1,0 +1,182 @@
+package io.ctrack.transport.wire;
+
+import io.ctrack.engine.ct.ExecParams;
+import io.ctrack.engine.key.CtRequest;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * A batch of tracking requests from a packet worker to one bucket, little-endian:
+ *
+ * <pre>
+ *   0 u16 version      {@link #VERSION}
+ *   2 u16 count        requests in the batch
+ *   4 u16 workerId     where the verdicts go
+ *   6 u16 flags        bit0 commit, bit1 force, bit2 set mark, bit3 set label
+ *   8 u32 batchSeq     the worker's batch number, echoed in the verdicts
+ *  12 u16 zone
+ *  14 u16 reserved
+ *  16 u32 markValue
+ *  20 u32 markMask
+ *  24 u64 labelValueLo, 32 u64 labelValueHi, 40 u64 labelMaskLo, 48 u64 labelMaskHi
+ *  56 i64 nowMs        the time the worker tracks the batch at (the engine never reads a clock)
+ *  64 u16[count]       position of each request in the worker's batch, padded to a multiple of 8 bytes
+ *   .. 64 B[count]     requests ({@link CtRequest} layout)
+ * </pre>
+ */
+public final class BatchFlyweight
+{
+    public static final int VERSION = 1;
+    public static final int HEADER_LENGTH = 64;
+    public static final int FLAG_COMMIT = 1;
+    public static final int FLAG_FORCE = 2;
+    public static final int FLAG_SET_MARK = 4;
+    public static final int FLAG_SET_LABEL = 8;
+    private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+
+    private MutableDirectBuffer buffer;
+    private int offset;
+
+    /** Bytes a batch of {@code count} requests takes. */
+    public static int length(final int count)
+    {
+        return HEADER_LENGTH + positionsLength(count) + count * CtRequest.LENGTH;
+    }
+
+    private static int positionsLength(final int count)
+    {
+        return (count * 2 + 7) & ~7;
+    }
+
+    /** How many requests fit in {@code maxLength} bytes. */
+    public static int capacity(final int maxLength)
+    {
+        int count = (maxLength - HEADER_LENGTH) / (CtRequest.LENGTH + 2);
+        while (count > 0 && length(count) > maxLength)
+        {
+            count--;
+        }
+        return count;
+    }
+
+    public BatchFlyweight wrap(final MutableDirectBuffer buffer, final int offset)
+    {
+        this.buffer = buffer;
+        this.offset = offset;
+        return this;
+    }
+
+    /** Writes the header for {@code count} requests. */
+    public BatchFlyweight header(final int count, final int workerId, final int batchSeq, final long nowMs,
+        final ExecParams params)
+    {
+        int flags = 0;
+        flags |= params.commit() ? FLAG_COMMIT : 0;
+        flags |= params.force() ? FLAG_FORCE : 0;
+        flags |= params.setMark() ? FLAG_SET_MARK : 0;
+        flags |= params.setLabel() ? FLAG_SET_LABEL : 0;
+        buffer.putLong(offset, VERSION | (long)count << 16 | (long)workerId << 32 | (long)flags << 48, ORDER);
+        buffer.putLong(offset + 8, (batchSeq & 0xFFFF_FFFFL) | (long)params.zone() << 32, ORDER);
+        buffer.putLong(offset + 16, (params.markValue() & 0xFFFF_FFFFL) | (long)params.markMask() << 32, ORDER);
+        buffer.putLong(offset + 24, params.labelValueLo(), ORDER);
+        buffer.putLong(offset + 32, params.labelValueHi(), ORDER);
+        buffer.putLong(offset + 40, params.labelMaskLo(), ORDER);
+        buffer.putLong(offset + 48, params.labelMaskHi(), ORDER);
+        buffer.putLong(offset + 56, nowMs, ORDER);
+        return this;
+    }
+
+    public long nowMs()
+    {
+        return buffer.getLong(offset + 56, ORDER);
+    }
+
+    public BatchFlyweight position(final int index, final int position)
+    {
+        buffer.putShort(offset + HEADER_LENGTH + index * 2, (short)position, ORDER);
+        return this;
+    }
+
+    /** Writes request {@code index}. */
+    public BatchFlyweight request(final int index, final CtRequest request)
+    {
+        request.writeTo(buffer, requestOffset(index));
+        return this;
+    }
+
+    public int version()
+    {
+        return buffer.getShort(offset, ORDER) & 0xFFFF;
+    }
+
+    public int count()
+    {
+        return buffer.getShort(offset + 2, ORDER) & 0xFFFF;
+    }
+
+    public int workerId()
+    {
+        return buffer.getShort(offset + 4, ORDER) & 0xFFFF;
+    }
+
+    public int batchSeq()
+    {
+        return buffer.getInt(offset + 8, ORDER);
+    }
+
+    /** Reads the ct() action of the batch into {@code params}. */
+    public ExecParams readParams(final ExecParams params)
+    {
+        final int flags = buffer.getShort(offset + 6, ORDER) & 0xFFFF;
+        params.zone(buffer.getShort(offset + 12, ORDER) & 0xFFFF)
+            .commit((flags & FLAG_COMMIT) != 0)
+            .force((flags & FLAG_FORCE) != 0);
+        if ((flags & FLAG_SET_MARK) != 0)
+        {
+            params.mark(buffer.getInt(offset + 16, ORDER), buffer.getInt(offset + 20, ORDER));
+        }
+        else
+        {
+            params.clearMark();
+        }
+        if ((flags & FLAG_SET_LABEL) != 0)
+        {
+            params.label(buffer.getLong(offset + 24, ORDER), buffer.getLong(offset + 32, ORDER),
+                buffer.getLong(offset + 40, ORDER), buffer.getLong(offset + 48, ORDER));
+        }
+        else
+        {
+            params.clearLabel();
+        }
+        return params;
+    }
+
+    public int position(final int index)
+    {
+        return buffer.getShort(offset + HEADER_LENGTH + index * 2, ORDER) & 0xFFFF;
+    }
+
+    public int requestOffset(final int index)
+    {
+        return offset + HEADER_LENGTH + positionsLength(count()) + index * CtRequest.LENGTH;
+    }
+
+    /** Reads request {@code index} into {@code request}. */
+    public CtRequest readRequest(final int index, final CtRequest request)
+    {
+        return request.readFrom(buffer, requestOffset(index));
+    }
+
+    /** Copies the position table of this batch (for verdicts in the same order). */
+    public DirectBuffer buffer()
+    {
+        return buffer;
+    }
+
+    public int offset()
+    {
+        return offset;
+    }
+}
