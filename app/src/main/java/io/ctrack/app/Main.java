@@ -19,6 +19,8 @@ public final class Main implements Runnable
 
     public static void main(final String[] args)
     {
+        // Initialise logging before any thread logs, so SLF4J has nothing to replay (and prints nothing).
+        org.slf4j.LoggerFactory.getILoggerFactory();
         System.exit(run(args));
     }
 

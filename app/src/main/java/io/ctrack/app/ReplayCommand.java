@@ -10,6 +10,12 @@ import io.ctrack.engine.frag.FragConfig;
 import io.ctrack.engine.pcap.PcapFormatException;
 import io.ctrack.engine.pcap.PcapReader;
 import io.ctrack.engine.table.ConnTableConfig;
+import io.ctrack.shards.AdminActor;
+import io.ctrack.shards.NodeSettings;
+import io.ctrack.shards.ShardedNode;
+import io.ctrack.transport.PacketWorker;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.agrona.concurrent.UnsafeBuffer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -55,6 +62,15 @@ public final class ReplayCommand implements Callable<Integer>
     @Option(names = "--dump", description = "After the packets, print the connection table as 'ovs-dpctl dump-conntrack' does (lines sorted).")
     private boolean dump;
 
+    @Option(names = "--engine", paramLabel = "sharded|embedded", defaultValue = "sharded",
+        description = "'sharded' (default): through a node on embedded defaults: packet worker, Aeron IPC, bucket "
+            + "actors; 'embedded': one table on the calling thread.")
+    private String engine;
+
+    @Option(names = "--buckets", paramLabel = "N", defaultValue = "4",
+        description = "Buckets of the sharded engine, a power of two 1-1024 (default ${DEFAULT-VALUE}).")
+    private int buckets;
+
     @Option(names = "--clock", paramLabel = "wall|pcap", defaultValue = "wall",
         description = "Time source: 'wall' (each batch at the wall clock, as Open vSwitch's harness) or 'pcap' "
             + "(each batch at its first packet's capture time, so timeouts play out as on the wire). Default ${DEFAULT-VALUE}.")
@@ -77,6 +93,14 @@ public final class ReplayCommand implements Callable<Integer>
             case "wall" -> pcapClock = false;
             case "pcap" -> pcapClock = true;
             default -> throw new UserError("--clock must be 'wall' or 'pcap', got '" + clock + "'");
+        }
+        if (!engine.equals("sharded") && !engine.equals("embedded"))
+        {
+            throw new UserError("--engine must be 'sharded' or 'embedded', got '" + engine + "'");
+        }
+        if (buckets < 1 || buckets > 1024 || Integer.bitCount(buckets) != 1)
+        {
+            throw new UserError("--buckets must be a power of two from 1 to 1024, got " + buckets);
         }
         if (!Files.exists(file))
         {
@@ -112,7 +136,59 @@ public final class ReplayCommand implements Callable<Integer>
     private void replay(final PcapReader reader, final boolean pcapClock, final PrintWriter out)
         throws PcapFormatException
     {
+        if (engine.equals("sharded"))
+        {
+            try (ShardedNode node = ShardedNode.start(NodeSettings.defaults("replay", buckets)))
+            {
+                final PacketWorker worker = node.newWorker(1);
+                replay(reader, pcapClock, out, (frames, params, nowMs, verdicts) ->
+                    worker.process(frames, params, nowMs, verdicts, 0), zoneFilter -> dumpLines(node, zoneFilter));
+            }
+            return;
+        }
         final Conntrack conntrack = new Conntrack(ConnTableConfig.of(0, 4096), FragConfig.DEFAULT);
+        replay(reader, pcapClock, out, (frames, params, nowMs, verdicts) ->
+            conntrack.execute(frames, params, nowMs, verdicts, 0), nowMsForDump ->
+            {
+                final List<String> lines = new ArrayList<>();
+                conntrack.table().forEach(-1, nowMsForDump, entry -> lines.add(DumpFormat.format(entry)));
+                return lines;
+            });
+    }
+
+    /** Every connection's dump line, from the sharded node's admin actor. */
+    static List<String> dumpLines(final ShardedNode node, final long ignoredNowMs)
+    {
+        final List<String> lines = new ArrayList<>();
+        AdminActor.DumpChunk chunk = node.ask(replyTo -> new AdminActor.Dump(-1, replyTo));
+        while (true)
+        {
+            lines.addAll(chunk.lines());
+            if (chunk.last())
+            {
+                return lines;
+            }
+            final ActorRef<AdminActor.DumpNext> more = chunk.more();
+            chunk = AskPattern.<AdminActor.DumpNext, AdminActor.DumpChunk>ask(more, AdminActor.DumpNext::new,
+                Duration.ofSeconds(30), node.system().scheduler()).toCompletableFuture().join();
+        }
+    }
+
+    @FunctionalInterface
+    private interface Engine
+    {
+        void execute(FrameBatch frames, ExecParams params, long nowMs, UnsafeBuffer verdicts);
+    }
+
+    @FunctionalInterface
+    private interface Dumper
+    {
+        List<String> lines(long nowMs);
+    }
+
+    private void replay(final PcapReader reader, final boolean pcapClock, final PrintWriter out, final Engine engine,
+        final Dumper dumper) throws PcapFormatException
+    {
         final ExecParams params = ExecParams.commit(zone);
         final FrameBatch frames = new FrameBatch(batch);
         final UnsafeBuffer verdicts = new UnsafeBuffer(new byte[batch * Verdict.LENGTH]);
@@ -138,7 +214,7 @@ public final class ReplayCommand implements Callable<Integer>
                 break;
             }
             nowMs = pcapClock ? batchTimeNanos / 1_000_000 : System.currentTimeMillis();
-            conntrack.execute(frames, params, nowMs, verdicts, 0);
+            engine.execute(frames, params, nowMs, verdicts);
             for (int i = 0; i < frames.count(); i++)
             {
                 verdict.wrap(verdicts, i * Verdict.LENGTH);
@@ -149,8 +225,7 @@ public final class ReplayCommand implements Callable<Integer>
         }
         if (dump)
         {
-            final List<String> lines = new ArrayList<>();
-            conntrack.table().forEach(-1, nowMs, entry -> lines.add(DumpFormat.format(entry)));
+            final List<String> lines = dumper.lines(nowMs);
             Collections.sort(lines);
             lines.forEach(out::println);
         }

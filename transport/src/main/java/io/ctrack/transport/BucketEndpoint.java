@@ -47,6 +47,7 @@ public final class BucketEndpoint implements AutoCloseable
     private BatchProcessor processor;
     private RuntimeException failure;
     private int batchesThisPoll;
+    private boolean heldBack;
 
     public BucketEndpoint(final int bucketId, final Aeron aeron, final TransportConfig config,
         final EngineCounters counters)
@@ -75,6 +76,7 @@ public final class BucketEndpoint implements AutoCloseable
     {
         this.processor = processor;
         this.batchesThisPoll = 0;
+        this.heldBack = false;
         subscription.controlledPoll(handler, batchLimit);
         final RuntimeException thrown = failure;
         if (thrown != null)
@@ -108,6 +110,7 @@ public final class BucketEndpoint implements AutoCloseable
                 return ControlledFragmentHandler.Action.CONTINUE;
             }
             counters.increment(EngineCounter.VERDICT_BACK_PRESSURE);
+            heldBack = true;
             return ControlledFragmentHandler.Action.ABORT;
         }
         final MutableDirectBuffer out = claim.buffer();
@@ -151,6 +154,12 @@ public final class BucketEndpoint implements AutoCloseable
             verdictPublications[workerId] = publication;
         }
         return publication;
+    }
+
+    /** True if the last poll left a batch in the stream because its worker's verdict stream was full. */
+    public boolean heldBack()
+    {
+        return heldBack;
     }
 
     /** Creates the verdict stream to {@code workerId} ahead of its first batch. */

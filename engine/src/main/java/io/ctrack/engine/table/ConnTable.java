@@ -630,6 +630,64 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         }
     }
 
+    /** Scan cursor that starts a scan. */
+    public static final long SCAN_START = 0;
+    /** Scan cursor returned when a scan is complete. */
+    public static final long SCAN_DONE = -1;
+
+    /**
+     * Visits live connections in storage order, a slice at a time: starting at {@code cursor}
+     * ({@link #SCAN_START} the first time), examining at most {@code maxSlots} slots. Returns the cursor to continue
+     * from, or {@link #SCAN_DONE}. The cursor stays valid across other calls (removals included), so a dump or a
+     * filtered flush can be spread over many messages while packets are tracked in between; connections created
+     * meanwhile may or may not be visited. If {@code remove} is non-null, every visited connection it accepts is
+     * removed (counted as flushed) after the visit.
+     */
+    public long scan(final long cursor, final int maxSlots, final long nowMs, final Consumer<ConnEntry> visitor,
+        final java.util.function.Predicate<ConnEntry> remove)
+    {
+        if (cursor == SCAN_DONE)
+        {
+            return SCAN_DONE;
+        }
+        boolean v6Part = (cursor >>> 32) != 0;
+        int slot = Math.max(1, (int)cursor);
+        int examined = 0;
+        while (examined < maxSlots)
+        {
+            final ConnStore s = v6Part ? v6 : v4;
+            if (slot >= s.highWater())
+            {
+                if (v6Part)
+                {
+                    return SCAN_DONE;
+                }
+                v6Part = true;
+                slot = 1;
+                continue;
+            }
+            examined++;
+            if (s.isLive(slot))
+            {
+                final int ref = s.familyBit | slot;
+                final ConnEntry e = wrap(view, ref);
+                if (nowMs < e.expirationMs())
+                {
+                    if (visitor != null)
+                    {
+                        visitor.accept(e);
+                    }
+                    if (remove != null && remove.test(e))
+                    {
+                        remove(ref, EngineCounter.CONN_FLUSHED);
+                    }
+                }
+            }
+            slot++;
+        }
+        return (v6Part ? 1L << 32 : 0) | slot;
+    }
+
     /** Pre-sizes the IPv4 store and the index for {@code connections} connections. */
     public void reserve(final int connections)
     {

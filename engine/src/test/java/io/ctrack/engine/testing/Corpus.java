@@ -1,0 +1,151 @@
+package io.ctrack.engine.testing;
+
+import io.ctrack.engine.Conntrack;
+import io.ctrack.engine.FrameBatch;
+import io.ctrack.engine.ct.CtState;
+import io.ctrack.engine.ct.ExecParams;
+import io.ctrack.engine.ct.Verdict;
+import io.ctrack.engine.frag.FragConfig;
+import io.ctrack.engine.pcap.PcapFormatException;
+import io.ctrack.engine.pcap.PcapReader;
+import io.ctrack.engine.table.ConnTableConfig;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The reference corpus ({@code ../shared/corpus}: pcaps and the verdicts Open vSwitch gives them), located by the
+ * system property {@value #PROPERTY}, which surefire sets. Tests that need it call {@link #requireDir()}, which
+ * skips them, with the path in the reason, when it is absent.
+ */
+public final class Corpus
+{
+    public static final String PROPERTY = "ctrack.corpus.dir";
+
+    private Corpus()
+    {
+    }
+
+    /** Where the corpus should be: the property, else {@code ../../shared/corpus} from the working directory. */
+    public static Path location()
+    {
+        final String configured = System.getProperty(PROPERTY);
+        if (configured != null && !configured.isBlank())
+        {
+            return Path.of(configured).toAbsolutePath().normalize();
+        }
+        return Path.of(System.getProperty("user.dir"), "..", "..", "shared", "corpus").toAbsolutePath().normalize();
+    }
+
+    /** The corpus directory, if it exists. */
+    public static Optional<Path> dir()
+    {
+        final Path dir = location();
+        return Files.isDirectory(dir) ? Optional.of(dir) : Optional.empty();
+    }
+
+    /** The corpus directory; skips the calling test (visibly, naming the path) when it is absent. */
+    public static Path requireDir()
+    {
+        final Path dir = location();
+        Assumptions.assumeTrue(Files.isDirectory(dir), "reference corpus not found at " + dir + ": skipping");
+        return dir;
+    }
+
+    /** Every {@code *.pcap} of the corpus, sorted by name. */
+    public static List<Path> pcaps()
+    {
+        try (Stream<Path> files = Files.list(requireDir()))
+        {
+            return files.filter(p -> p.getFileName().toString().endsWith(".pcap")).sorted().toList();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** One corpus file by name (skips when the corpus is absent). */
+    public static Path file(final String name)
+    {
+        final Path file = requireDir().resolve(name);
+        Assumptions.assumeTrue(Files.isRegularFile(file), "corpus file " + file + " not found: skipping");
+        return file;
+    }
+
+    /**
+     * Open vSwitch's verdicts for {@code pcap} replayed in batches of {@code batch}: {@code expected/FILE.ovs.txt}
+     * for 1, {@code expected/FILE.ovs32.txt} for 32 (other sizes have none), if the file exists.
+     */
+    public static Optional<Path> expected(final Path pcap, final int batch)
+    {
+        final String suffix = batch == 1 ? ".ovs.txt" : batch == 32 ? ".ovs32.txt" : null;
+        if (suffix == null)
+        {
+            return Optional.empty();
+        }
+        final Path file = pcap.resolveSibling("expected").resolve(pcap.getFileName() + suffix);
+        return Files.isRegularFile(file) ? Optional.of(file) : Optional.empty();
+    }
+
+    public static List<String> readLines(final Path file)
+    {
+        try
+        {
+            return Files.readAllLines(file, StandardCharsets.US_ASCII);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /**
+     * Replays {@code pcap} exactly as {@code ctrack replay FILE --batch N} does: a fresh engine, commit in zone 0,
+     * batches of {@code batch} frames, each batch executed at the wall clock. Returns one {@code N: flags} line per
+     * packet.
+     */
+    public static List<String> replay(final Path pcap, final int batch) throws IOException, PcapFormatException
+    {
+        final Conntrack conntrack = new Conntrack(ConnTableConfig.of(0, 4096), FragConfig.DEFAULT);
+        final ExecParams params = ExecParams.commit(0);
+        final FrameBatch frames = new FrameBatch(batch);
+        final UnsafeBuffer verdicts = new UnsafeBuffer(new byte[batch * Verdict.LENGTH]);
+        final Verdict verdict = new Verdict();
+        final List<String> lines = new ArrayList<>();
+        try (PcapReader reader = PcapReader.open(pcap))
+        {
+            reader.validate();
+            boolean more = true;
+            while (more)
+            {
+                frames.clear();
+                while (frames.count() < batch && (more = reader.next()))
+                {
+                    frames.add(reader.buffer(), reader.frameOffset(), reader.frameLength());
+                }
+                if (frames.count() == 0)
+                {
+                    break;
+                }
+                // The replay command's default clock, as Open vSwitch's harness: the wall clock per batch.
+                conntrack.execute(frames, params, System.currentTimeMillis(), verdicts, 0);
+                for (int i = 0; i < frames.count(); i++)
+                {
+                    verdict.wrap(verdicts, i * Verdict.LENGTH);
+                    lines.add((lines.size() + 1) + ": " + CtState.format(verdict.ctState()));
+                }
+            }
+        }
+        return lines;
+    }
+}

@@ -1,0 +1,395 @@
+package io.ctrack.shards;
+
+import io.ctrack.engine.ct.ConnMatch;
+import io.ctrack.engine.key.ConnKey;
+import io.ctrack.engine.table.ConnTable;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The node's control plane: typed admin commands, fanned out to the buckets and aggregated (one short-lived child
+ * per request). Commands that touch many connections are carried out by the buckets in slices; dumps are pulled a
+ * slice at a time, so neither a flush nor a dump of millions of connections stalls packet processing or fills a
+ * mailbox. Limits live in the shared, lock-free {@link SharedLimits}; counters are read without messages.
+ */
+public final class AdminActor extends AbstractBehavior<AdminActor.Command>
+{
+    /** Admin commands. */
+    public sealed interface Command permits FlushAll, FlushZone, FlushMatching, Dump, GetNConns,
+        SetMaxConns, GetMaxConns, SetZoneLimits, DeleteZoneLimits, GetZoneLimits, SetTimeoutPolicy,
+        DeleteTimeoutPolicy, SetZonePolicy, SetTcpSeqCheck, CountConnections, FailBucket
+    {
+    }
+
+    /** Outcome of a command: ok with a text for a person, or an error message. */
+    public record Result(boolean ok, String text, long value)
+    {
+        static Result ok(final String text, final long value)
+        {
+            return new Result(true, text, value);
+        }
+
+        static Result error(final String text)
+        {
+            return new Result(false, text, 0);
+        }
+    }
+
+    public record FlushAll(ActorRef<Result> replyTo) implements Command
+    {
+    }
+
+    public record FlushZone(int zone, ActorRef<Result> replyTo) implements Command
+    {
+    }
+
+    /**
+     * Flushes by match (Open vSwitch's {@code flush-conntrack [zone=N] ct-orig-tuple [ct-reply-tuple]}): a full
+     * original tuple is removed by lookup in {@code zone} (0 if none given); a partial one by scanning
+     * ({@code zone} or all zones if negative).
+     */
+    public record FlushMatching(int zone, ConnMatch match, ActorRef<Result> replyTo) implements Command
+    {
+    }
+
+    /**
+     * Starts a dump ({@code zone} &lt; 0: all zones); the answer comes as {@link DumpChunk}s, the next one sent
+     * when the requester sends the chunk's {@code more} a {@link DumpNext}.
+     */
+    public record Dump(int zone, ActorRef<DumpChunk> replyTo) implements Command
+    {
+    }
+
+    /** Some dump lines; {@code last} ends the dump; {@code more} takes the request for the next chunk. */
+    public record DumpChunk(List<String> lines, boolean last, ActorRef<DumpNext> more)
+    {
+    }
+
+    /** Asks a dump in progress for its next chunk. */
+    public record DumpNext(ActorRef<DumpChunk> replyTo)
+    {
+    }
+
+    public record GetNConns(ActorRef<Result> replyTo) implements Command
+    {
+    }
+
+    public record SetMaxConns(long maxConns, ActorRef<Result> replyTo) implements Command
+    {
+    }
+
+    public record GetMaxConns(ActorRef<Result> replyTo) implements Command
+    {
+    }
+
+    /** {@code defaultLimit} null leaves the default alone; each zone/limit pair is set. */
+    public record SetZoneLimits(Integer defaultLimit, List<int[]> zoneLimits, ActorRef<Result> replyTo) implements Command
+    {
+    }
+
+    public record DeleteZoneLimits(boolean deleteDefault, List<Integer> zones, ActorRef<Result> replyTo)
+        implements Command
+    {
+    }
+
+    /** {@code zones} empty: every zone with a limit. */
+    public record GetZoneLimits(List<Integer> zones, ActorRef<Result> replyTo) implements Command
+    {
+    }
+
+    public record SetTimeoutPolicy(int policyId, int[] seconds, ActorRef<Result> replyTo) implements Command
+    {
+        public SetTimeoutPolicy
+        {
+            seconds = seconds.clone();
+        }
+    }
+
+    public record DeleteTimeoutPolicy(int policyId, ActorRef<Result> replyTo) implements Command
+    {
+    }
+
+    public record SetZonePolicy(int zone, int policyId, ActorRef<Result> replyTo) implements Command
+    {
+    }
+
+    public record SetTcpSeqCheck(boolean enabled, ActorRef<Result> replyTo) implements Command
+    {
+    }
+
+    /** Connections in the buckets' tables right now (including expired ones not swept yet). */
+    public record CountConnections(ActorRef<Result> replyTo) implements Command
+    {
+    }
+
+    /** Makes one bucket's behavior throw (supervision drills and tests). */
+    public record FailBucket(int bucket, ActorRef<Result> replyTo) implements Command
+    {
+    }
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    private final List<ActorRef<BucketActor.Command>> buckets;
+    private final SharedLimits limits;
+    private final int bucketBits;
+
+    private AdminActor(final ActorContext<Command> context, final List<ActorRef<BucketActor.Command>> buckets,
+        final SharedLimits limits, final int bucketBits)
+    {
+        super(context);
+        this.buckets = List.copyOf(buckets);
+        this.limits = limits;
+        this.bucketBits = bucketBits;
+    }
+
+    static Behavior<Command> create(final List<ActorRef<BucketActor.Command>> buckets, final SharedLimits limits,
+        final int bucketBits)
+    {
+        return Behaviors.setup(context -> new AdminActor(context, buckets, limits, bucketBits));
+    }
+
+    @Override
+    public Receive<Command> createReceive()
+    {
+        return newReceiveBuilder()
+            .onMessage(FlushAll.class, this::onFlushAll)
+            .onMessage(FlushZone.class, this::onFlushZone)
+            .onMessage(FlushMatching.class, this::onFlushMatching)
+            .onMessage(Dump.class, this::onDump)
+            .onMessage(GetNConns.class, c -> reply(c.replyTo(), Result.ok(Long.toString(limits.count()), limits.count())))
+            .onMessage(SetMaxConns.class, this::onSetMaxConns)
+            .onMessage(GetMaxConns.class, c -> reply(c.replyTo(), Result.ok(Long.toString(limits.maxConns()), limits.maxConns())))
+            .onMessage(SetZoneLimits.class, this::onSetZoneLimits)
+            .onMessage(DeleteZoneLimits.class, this::onDeleteZoneLimits)
+            .onMessage(GetZoneLimits.class, this::onGetZoneLimits)
+            .onMessage(SetTimeoutPolicy.class, this::onSetTimeoutPolicy)
+            .onMessage(DeleteTimeoutPolicy.class, this::onDeleteTimeoutPolicy)
+            .onMessage(SetZonePolicy.class, this::onSetZonePolicy)
+            .onMessage(SetTcpSeqCheck.class, this::onSetTcpSeqCheck)
+            .onMessage(CountConnections.class, this::onCount)
+            .onMessage(FailBucket.class, this::onFailBucket)
+            .build();
+    }
+
+    private Behavior<Command> reply(final ActorRef<Result> replyTo, final Result result)
+    {
+        replyTo.tell(result);
+        return this;
+    }
+
+    private <R> void fanOut(final java.util.function.BiFunction<ActorRef<BucketActor.Command>, ActorRef<R>,
+        BucketActor.Command> command, final java.util.function.Function<List<R>, Result> reduce,
+        final ActorRef<Result> replyTo)
+    {
+        getContext().spawnAnonymous(FanOut.create(buckets, command, replies ->
+            replies == null ? Result.error("timed out waiting for the buckets") : reduce.apply(replies), replyTo,
+            TIMEOUT));
+    }
+
+    private static Result flushed(final List<BucketActor.Flushed> replies)
+    {
+        long removed = 0;
+        for (final BucketActor.Flushed reply : replies)
+        {
+            removed += reply.removed();
+        }
+        return Result.ok("flushed " + removed + " connections", removed);
+    }
+
+    private Behavior<Command> onFlushAll(final FlushAll command)
+    {
+        this.<BucketActor.Flushed>fanOut((bucket, self) -> new BucketActor.FlushAll(self, 0), AdminActor::flushed,
+            command.replyTo());
+        return this;
+    }
+
+    private Behavior<Command> onFlushZone(final FlushZone command)
+    {
+        this.<BucketActor.Flushed>fanOut((bucket, self) -> new BucketActor.FlushZone(command.zone(), self, 0),
+            AdminActor::flushed, command.replyTo());
+        return this;
+    }
+
+    private Behavior<Command> onFlushMatching(final FlushMatching command)
+    {
+        final ConnMatch match = command.match();
+        if (match.isFiveTuple())
+        {
+            // A whole original tuple: one lookup in the bucket its hash selects (Open vSwitch: conntrack_flush_tuple).
+            final ConnMatch.Tuple t = match.orig();
+            final boolean icmp = match.proto() == 1 || match.proto() == 58;
+            final int srcL4 = icmp ? t.icmpId() << 16 | t.icmpType() << 8 | t.icmpCode() : t.srcPort() << 16;
+            final int dstL4 = icmp ? t.icmpId() << 16 | reverseIcmpType(match.proto(), t.icmpType()) << 8 | t.icmpCode()
+                : t.dstPort() << 16;
+            final ConnKey key = new ConnKey(match.family() == 6, match.proto(), Math.max(0, command.zone()),
+                t.srcHi(), t.srcLo(), srcL4, t.dstHi(), t.dstLo(), dstL4);
+            final int hash = key.toRequest(new io.ctrack.engine.key.CtRequest()).hash();
+            final ActorRef<BucketActor.Command> bucket =
+                buckets.get(io.ctrack.transport.PacketWorker.bucketOf(hash, bucketBits));
+            getContext().spawnAnonymous(FanOut.<BucketActor.Flushed, Result>create(List.of(bucket),
+                (b, self) -> new BucketActor.FlushKey(key, self),
+                replies -> replies == null ? Result.error("timed out waiting for the bucket")
+                    : replies.get(0).removed() == 0 ? Result.error("Tuple not found") : flushed(replies),
+                command.replyTo(), TIMEOUT));
+            return this;
+        }
+        this.<BucketActor.Flushed>fanOut((bucket, self) -> new BucketActor.FlushMatching(command.zone(), match,
+            ConnTable.SCAN_START, self, 0), AdminActor::flushed, command.replyTo());
+        return this;
+    }
+
+    private static int reverseIcmpType(final int proto, final int type)
+    {
+        final int reverse = proto == 1 ? io.ctrack.engine.packet.Protocols.reverseIcmp4Type(type)
+            : io.ctrack.engine.packet.Protocols.reverseIcmp6Type(type);
+        return Math.max(reverse, 0);
+    }
+
+    private Behavior<Command> onDump(final Dump command)
+    {
+        getContext().spawnAnonymous(DumpSession.create(buckets, command.zone(), command.replyTo()));
+        return this;
+    }
+
+    private Behavior<Command> onSetMaxConns(final SetMaxConns command)
+    {
+        try
+        {
+            limits.maxConns(command.maxConns());
+            return reply(command.replyTo(), Result.ok("setting maxconns successful", command.maxConns()));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return reply(command.replyTo(), Result.error(ex.getMessage()));
+        }
+    }
+
+    private Behavior<Command> onSetZoneLimits(final SetZoneLimits command)
+    {
+        try
+        {
+            if (command.defaultLimit() != null)
+            {
+                limits.defaultZoneLimit(command.defaultLimit());
+            }
+            for (final int[] zoneLimit : command.zoneLimits())
+            {
+                limits.setZoneLimit(zoneLimit[0], zoneLimit[1]);
+            }
+            return reply(command.replyTo(), Result.ok("", 0));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return reply(command.replyTo(), Result.error(ex.getMessage()));
+        }
+    }
+
+    private Behavior<Command> onDeleteZoneLimits(final DeleteZoneLimits command)
+    {
+        try
+        {
+            if (command.deleteDefault())
+            {
+                limits.defaultZoneLimit(0);
+            }
+            for (final int zone : command.zones())
+            {
+                limits.deleteZoneLimit(zone);
+            }
+            return reply(command.replyTo(), Result.ok("", 0));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return reply(command.replyTo(), Result.error(ex.getMessage()));
+        }
+    }
+
+    /** Open vSwitch's {@code ct-get-limits} text: {@code default limit=N}, then {@code zone=Z,limit=L,count=C} lines. */
+    private Behavior<Command> onGetZoneLimits(final GetZoneLimits command)
+    {
+        final StringBuilder sb = new StringBuilder("default limit=").append(limits.defaultZoneLimit());
+        final List<Integer> zones = new ArrayList<>();
+        if (command.zones().isEmpty())
+        {
+            for (final int zone : limits.limitedZones())
+            {
+                zones.add(zone);
+            }
+        }
+        else
+        {
+            zones.addAll(command.zones());
+        }
+        for (final int zone : zones)
+        {
+            if (zone < 0 || zone > 0xFFFF)
+            {
+                return reply(command.replyTo(), Result.error("invalid zone " + zone));
+            }
+            sb.append("\nzone=").append(zone).append(",limit=").append(limits.zoneLimit(zone))
+                .append(",count=").append(limits.zoneCount(zone));
+        }
+        return reply(command.replyTo(), Result.ok(sb.toString(), 0));
+    }
+
+    private Behavior<Command> onSetTimeoutPolicy(final SetTimeoutPolicy command)
+    {
+        this.<BucketActor.Done>fanOut((bucket, self) -> new BucketActor.SetTimeoutPolicy(command.policyId(),
+            command.seconds(), self), replies -> Result.ok("", 0), command.replyTo());
+        return this;
+    }
+
+    private Behavior<Command> onDeleteTimeoutPolicy(final DeleteTimeoutPolicy command)
+    {
+        this.<BucketActor.Done>fanOut((bucket, self) -> new BucketActor.DeleteTimeoutPolicy(command.policyId(), self),
+            replies -> Result.ok("", 0), command.replyTo());
+        return this;
+    }
+
+    private Behavior<Command> onSetZonePolicy(final SetZonePolicy command)
+    {
+        this.<BucketActor.Done>fanOut((bucket, self) -> new BucketActor.SetZonePolicy(command.zone(),
+            command.policyId(), self), replies -> Result.ok("", 0), command.replyTo());
+        return this;
+    }
+
+    private Behavior<Command> onSetTcpSeqCheck(final SetTcpSeqCheck command)
+    {
+        this.<BucketActor.Done>fanOut((bucket, self) -> new BucketActor.SetSequenceCheck(command.enabled(), self),
+            replies -> Result.ok((command.enabled() ? "enabling" : "disabling") + " TCP sequence checking successful",
+                0), command.replyTo());
+        return this;
+    }
+
+    private Behavior<Command> onCount(final CountConnections command)
+    {
+        this.<BucketActor.Counted>fanOut((bucket, self) -> new BucketActor.CountConns(self), replies ->
+        {
+            long total = 0;
+            for (final BucketActor.Counted counted : replies)
+            {
+                total += counted.connections();
+            }
+            return Result.ok(Long.toString(total), total);
+        }, command.replyTo());
+        return this;
+    }
+
+    private Behavior<Command> onFailBucket(final FailBucket command)
+    {
+        if (command.bucket() < 0 || command.bucket() >= buckets.size())
+        {
+            return reply(command.replyTo(), Result.error("no bucket " + command.bucket()));
+        }
+        buckets.get(command.bucket()).tell(new BucketActor.InjectFault("requested by admin"));
+        return reply(command.replyTo(), Result.ok("fault injected into bucket " + command.bucket(), 0));
+    }
+}

@@ -1,0 +1,352 @@
+package io.ctrack.shards;
+
+import io.ctrack.engine.ct.ConnMatch;
+import io.ctrack.engine.ct.DumpFormat;
+import io.ctrack.engine.key.ConnKey;
+import io.ctrack.engine.key.CtRequest;
+import io.ctrack.engine.table.ConnTable;
+import io.ctrack.transport.BucketEndpoint;
+import io.ctrack.transport.Doorbells;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One hash bucket: the only owner of its {@link ConnTable}. Packets reach it over its Aeron stream, never as
+ * messages: a {@link #WAKE} (rung by a publisher's doorbell) or its own {@code Drain} makes it poll the stream in
+ * bounded steps ({@code batchesPerDrain} batches, then it yields by sending itself another {@code Drain}); when the
+ * stream is empty it parks and waits for the next doorbell instead of spinning. Admin work that touches many
+ * connections (flushes, dumps) is done in slices interleaved with packet batches, so verdict latency stays
+ * bounded while it runs.
+ * <p>
+ * Supervision restarts the behavior on failure with the same {@link BucketState}: the table survives.
+ */
+public final class BucketActor extends AbstractBehavior<BucketActor.Command>
+{
+    /** Connections examined or removed per admin slice. */
+    static final int SLICE = 2048;
+
+    /** Messages a bucket understands. */
+    public sealed interface Command permits Wake, Drain, FlushZone, FlushAll, FlushKey, FlushMatching, DumpSlice,
+        CountConns, SetTimeoutPolicy, SetZonePolicy, DeleteTimeoutPolicy, SetSequenceCheck, ConnectWorker,
+        InjectFault, SweepStep
+    {
+    }
+
+    /** Rung by a publisher when the bucket was parked. */
+    enum Wake implements Command
+    {
+        INSTANCE
+    }
+
+    /** The bucket's own "keep draining" message. */
+    private enum Drain implements Command
+    {
+        INSTANCE
+    }
+
+    public static final Command WAKE = Wake.INSTANCE;
+
+    /** Removes every connection of {@code zone}, in slices; replies with the number removed. */
+    public record FlushZone(int zone, ActorRef<Flushed> replyTo, long removedSoFar) implements Command
+    {
+    }
+
+    /** Removes every connection, in slices. */
+    public record FlushAll(ActorRef<Flushed> replyTo, long removedSoFar) implements Command
+    {
+    }
+
+    /** Removes the connection whose original or reply key is {@code key} (Open vSwitch's flush by tuple). */
+    public record FlushKey(ConnKey key, ActorRef<Flushed> replyTo) implements Command
+    {
+    }
+
+    /** Removes every connection matching {@code match} (in {@code zone}, or all zones if negative), in slices. */
+    public record FlushMatching(int zone, ConnMatch match, long cursor, ActorRef<Flushed> replyTo, long removedSoFar)
+        implements Command
+    {
+    }
+
+    /** One slice of a dump: connections from {@code cursor} on, formatted as dump-conntrack lines. */
+    public record DumpSlice(int zone, long cursor, ActorRef<Dumped> replyTo) implements Command
+    {
+    }
+
+    public record CountConns(ActorRef<Counted> replyTo) implements Command
+    {
+    }
+
+    public record SetTimeoutPolicy(int policyId, int[] seconds, ActorRef<Done> replyTo) implements Command
+    {
+        public SetTimeoutPolicy
+        {
+            seconds = seconds.clone();
+        }
+    }
+
+    public record DeleteTimeoutPolicy(int policyId, ActorRef<Done> replyTo) implements Command
+    {
+    }
+
+    public record SetZonePolicy(int zone, int policyId, ActorRef<Done> replyTo) implements Command
+    {
+    }
+
+    public record SetSequenceCheck(boolean enabled, ActorRef<Done> replyTo) implements Command
+    {
+    }
+
+    /** Creates the verdict stream to a new worker; replies once it exists. */
+    public record ConnectWorker(int workerId, ActorRef<Done> replyTo) implements Command
+    {
+    }
+
+    /** Makes the behavior throw, to exercise supervision (tests, chaos drills). */
+    public record InjectFault(String reason) implements Command
+    {
+    }
+
+    /** Removes at most {@code budget} expired connections as of {@code nowMs}. */
+    public record SweepStep(int budget, long nowMs, ActorRef<Swept> replyTo) implements Command
+    {
+    }
+
+    /** Reply: connections removed. */
+    public record Flushed(int bucket, long removed)
+    {
+    }
+
+    /** Reply: a dump slice; {@code nextCursor} is {@link ConnTable#SCAN_DONE} when the bucket is done. */
+    public record Dumped(int bucket, List<String> lines, long nextCursor)
+    {
+    }
+
+    public record Counted(int bucket, int connections)
+    {
+    }
+
+    public record Done(int bucket)
+    {
+    }
+
+    /** Reply to a sweep step: removed, whether expired slots remain, and when the next is due. */
+    public record Swept(int bucket, int removed, boolean behind, long nextDueMs)
+    {
+    }
+
+    private final BucketState state;
+    private final Doorbells doorbells;
+    private final int batchesPerDrain;
+    private final BucketEndpoint.BatchProcessor processor;
+
+    private BucketActor(final ActorContext<Command> context, final BucketState state, final Doorbells doorbells,
+        final int batchesPerDrain)
+    {
+        super(context);
+        this.state = state;
+        this.doorbells = doorbells;
+        this.batchesPerDrain = batchesPerDrain;
+        final ConnTable table = state.table;
+        this.processor = (request, params, nowMs, verdict) -> table.execute(request, params, nowMs, verdict);
+        // Started or restarted: whatever was parked or in flight, look at the stream now.
+        doorbells.unpark(state.bucketId);
+        context.getSelf().tell(Drain.INSTANCE);
+    }
+
+    /** The bucket's behavior, supervised so that a failure restarts it with the same state. */
+    static Behavior<Command> create(final BucketState state, final Doorbells doorbells, final int batchesPerDrain)
+    {
+        return Behaviors.supervise(Behaviors.<Command>setup(
+            context -> new BucketActor(context, state, doorbells, batchesPerDrain)))
+            .onFailure(SupervisorStrategy.restart().withLoggingEnabled(true));
+    }
+
+    @Override
+    public Receive<Command> createReceive()
+    {
+        return newReceiveBuilder()
+            .onMessageEquals(Wake.INSTANCE, this::onDrain)
+            .onMessageEquals(Drain.INSTANCE, this::onDrain)
+            .onMessage(FlushZone.class, this::onFlushZone)
+            .onMessage(FlushAll.class, this::onFlushAll)
+            .onMessage(FlushKey.class, this::onFlushKey)
+            .onMessage(FlushMatching.class, this::onFlushMatching)
+            .onMessage(DumpSlice.class, this::onDumpSlice)
+            .onMessage(CountConns.class, this::onCount)
+            .onMessage(SetTimeoutPolicy.class, this::onSetTimeoutPolicy)
+            .onMessage(DeleteTimeoutPolicy.class, this::onDeleteTimeoutPolicy)
+            .onMessage(SetZonePolicy.class, this::onSetZonePolicy)
+            .onMessage(SetSequenceCheck.class, this::onSetSequenceCheck)
+            .onMessage(ConnectWorker.class, this::onConnectWorker)
+            .onMessage(InjectFault.class, this::onInjectFault)
+            .onMessage(SweepStep.class, this::onSweepStep)
+            .onSignal(PreRestart.class, signal -> onRestart())
+            .onSignal(PostStop.class, signal -> this)
+            .build();
+    }
+
+    private Behavior<Command> onRestart()
+    {
+        state.restarts++;
+        return this;
+    }
+
+    private Behavior<Command> onDrain()
+    {
+        final int bucket = state.bucketId;
+        final int processed = state.endpoint.poll(batchesPerDrain, processor);
+        if (processed > 0 || state.endpoint.heldBack())
+        {
+            // More may be waiting, or a batch waits for room on a worker's verdict stream: come back after
+            // whatever else is in the mailbox.
+            getContext().getSelf().tell(Drain.INSTANCE);
+            return this;
+        }
+        doorbells.park(bucket);
+        // Poll once more after parking, so a batch committed just before the park is not left waiting.
+        if (state.endpoint.poll(batchesPerDrain, processor) > 0 && doorbells.unpark(bucket))
+        {
+            getContext().getSelf().tell(Drain.INSTANCE);
+        }
+        return this;
+    }
+
+    private Behavior<Command> onFlushZone(final FlushZone command)
+    {
+        final int removed = state.table.flushZone(command.zone(), SLICE);
+        final long total = command.removedSoFar() + removed;
+        if (state.table.zoneSize(command.zone()) > 0)
+        {
+            getContext().getSelf().tell(new FlushZone(command.zone(), command.replyTo(), total));
+        }
+        else
+        {
+            command.replyTo().tell(new Flushed(state.bucketId, total));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onFlushAll(final FlushAll command)
+    {
+        final int removed = state.table.flushAll(SLICE);
+        final long total = command.removedSoFar() + removed;
+        if (state.table.size() > 0)
+        {
+            getContext().getSelf().tell(new FlushAll(command.replyTo(), total));
+        }
+        else
+        {
+            command.replyTo().tell(new Flushed(state.bucketId, total));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onFlushKey(final FlushKey command)
+    {
+        final boolean found = state.table.flushKey(command.key().toRequest(new CtRequest()), System.currentTimeMillis());
+        command.replyTo().tell(new Flushed(state.bucketId, found ? 1 : 0));
+        return this;
+    }
+
+    private Behavior<Command> onFlushMatching(final FlushMatching command)
+    {
+        final int zone = command.zone();
+        final ConnMatch match = command.match();
+        final long[] removed = { 0 };
+        final long next = state.table.scan(command.cursor(), SLICE, System.currentTimeMillis(), null, e ->
+        {
+            final boolean hit = (zone < 0 || e.zone() == zone) && match.matches(e);
+            removed[0] += hit ? 1 : 0;
+            return hit;
+        });
+        final long total = command.removedSoFar() + removed[0];
+        if (next != ConnTable.SCAN_DONE)
+        {
+            getContext().getSelf().tell(new FlushMatching(zone, match, next, command.replyTo(), total));
+        }
+        else
+        {
+            command.replyTo().tell(new Flushed(state.bucketId, total));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onDumpSlice(final DumpSlice command)
+    {
+        final List<String> lines = new ArrayList<>();
+        final int zone = command.zone();
+        final long next = state.table.scan(command.cursor(), SLICE, System.currentTimeMillis(), e ->
+        {
+            if (zone < 0 || e.zone() == zone)
+            {
+                lines.add(DumpFormat.format(e));
+            }
+        }, null);
+        command.replyTo().tell(new Dumped(state.bucketId, lines, next));
+        return this;
+    }
+
+    private Behavior<Command> onCount(final CountConns command)
+    {
+        command.replyTo().tell(new Counted(state.bucketId, state.table.size()));
+        return this;
+    }
+
+    private Behavior<Command> onSetTimeoutPolicy(final SetTimeoutPolicy command)
+    {
+        state.policies.setPolicy(command.policyId(), command.seconds());
+        command.replyTo().tell(new Done(state.bucketId));
+        return this;
+    }
+
+    private Behavior<Command> onDeleteTimeoutPolicy(final DeleteTimeoutPolicy command)
+    {
+        state.policies.deletePolicy(command.policyId());
+        command.replyTo().tell(new Done(state.bucketId));
+        return this;
+    }
+
+    private Behavior<Command> onSetZonePolicy(final SetZonePolicy command)
+    {
+        state.policies.setZonePolicy(command.zone(), command.policyId());
+        command.replyTo().tell(new Done(state.bucketId));
+        return this;
+    }
+
+    private Behavior<Command> onSetSequenceCheck(final SetSequenceCheck command)
+    {
+        state.table.sequenceCheck(command.enabled());
+        command.replyTo().tell(new Done(state.bucketId));
+        return this;
+    }
+
+    private Behavior<Command> onConnectWorker(final ConnectWorker command)
+    {
+        state.endpoint.connectWorker(command.workerId());
+        command.replyTo().tell(new Done(state.bucketId));
+        return this;
+    }
+
+    private Behavior<Command> onInjectFault(final InjectFault command)
+    {
+        throw new IllegalStateException("fault injected into bucket " + state.bucketId + ": " + command.reason());
+    }
+
+    private Behavior<Command> onSweepStep(final SweepStep command)
+    {
+        final int removed = state.table.sweep(command.nowMs(), command.budget());
+        command.replyTo().tell(new Swept(state.bucketId, removed, state.table.sweepBehind(command.nowMs()),
+            state.table.nextSweepDueMs()));
+        return this;
+    }
+}

@@ -1,0 +1,32 @@
+package io.ctrack.shards;
+
+import io.ctrack.engine.status.EngineCounters;
+import io.ctrack.engine.table.ConnTable;
+import io.ctrack.engine.timeout.TimeoutPolicies;
+import io.ctrack.transport.BucketEndpoint;
+
+/**
+ * What a bucket owns: its table, its end of the streams, its counters and its copy of the timeout policies.
+ * It lives outside the bucket's behavior so that a restart after a failure gets the same table back: a
+ * restart that rebuilt an empty table would lose every connection of the bucket. Touched only by the bucket's
+ * actor (one message at a time), never by another thread, except the counters, which anyone may read.
+ */
+final class BucketState
+{
+    final int bucketId;
+    final ConnTable table;
+    final BucketEndpoint endpoint;
+    final EngineCounters counters;
+    final TimeoutPolicies policies;
+    volatile long restarts;
+
+    BucketState(final int bucketId, final ConnTable table, final BucketEndpoint endpoint,
+        final EngineCounters counters, final TimeoutPolicies policies)
+    {
+        this.bucketId = bucketId;
+        this.table = table;
+        this.endpoint = endpoint;
+        this.counters = counters;
+        this.policies = policies;
+    }
+}

@@ -1,0 +1,296 @@
+package io.ctrack.shards;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.ctrack.engine.status.EngineCounter;
+import io.ctrack.engine.status.EngineCounters;
+import io.ctrack.engine.table.ConnTable;
+import io.ctrack.engine.table.ConnTableConfig;
+import io.ctrack.engine.timeout.TimeoutPolicies;
+import io.ctrack.transport.BucketEndpoint;
+import io.ctrack.transport.Doorbells;
+import io.ctrack.transport.EmbeddedDriver;
+import io.ctrack.transport.PacketWorker;
+import org.agrona.CloseHelper;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * One ctrack node in a process: the Aeron driver and client, 2^k bucket actors on their own dispatcher (each
+ * owning a table and its end of the streams), the admin actor, and the packet workers handed out to packet
+ * threads. {@link #close()} stops everything and deletes the Aeron directory.
+ */
+public final class ShardedNode implements AutoCloseable
+{
+    private static final Duration ASK_TIMEOUT = Duration.ofSeconds(30);
+    private static final String BUCKET_DISPATCHER = "ctrack.bucket-dispatcher";
+
+    private final NodeSettings settings;
+    private final EmbeddedDriver driver;
+    private final SharedLimits limits;
+    private final List<BucketState> bucketStates;
+    private final Doorbells doorbells;
+    private final ActorSystem<Void> system;
+    private final List<ActorRef<BucketActor.Command>> buckets;
+    private final ActorRef<AdminActor.Command> admin;
+    private final List<PacketWorker> workers = new CopyOnWriteArrayList<>();
+    private final AtomicInteger nextWorkerId = new AtomicInteger();
+
+    private ShardedNode(final NodeSettings settings, final EmbeddedDriver driver, final SharedLimits limits,
+        final List<BucketState> bucketStates, final Doorbells doorbells, final ActorSystem<Void> system,
+        final List<ActorRef<BucketActor.Command>> buckets, final ActorRef<AdminActor.Command> admin)
+    {
+        this.settings = settings;
+        this.driver = driver;
+        this.limits = limits;
+        this.bucketStates = bucketStates;
+        this.doorbells = doorbells;
+        this.system = system;
+        this.buckets = buckets;
+        this.admin = admin;
+    }
+
+    /** Starts a node; blocks until its buckets and admin actor are running. */
+    public static ShardedNode start(final NodeSettings settings)
+    {
+        return start(settings, ConfigFactory.empty());
+    }
+
+    /** Starts a node with extra Pekko configuration (it takes precedence over the node's own). */
+    public static ShardedNode start(final NodeSettings settings, final Config extraConfig)
+    {
+        final EmbeddedDriver driver = EmbeddedDriver.start(settings.transport());
+        final List<BucketState> states = new ArrayList<>();
+        ActorSystem<Void> system = null;
+        try
+        {
+            final SharedLimits limits = new SharedLimits();
+            limits.maxConns(settings.maxConns());
+            for (int b = 0; b < settings.buckets(); b++)
+            {
+                final EngineCounters counters = new EngineCounters();
+                final TimeoutPolicies policies = new TimeoutPolicies();
+                final ConnTable table = new ConnTable(new ConnTableConfig(b, settings.bucketCapacity(),
+                    settings.wheelSlots(), settings.wheelSlotMs()), policies, limits, counters);
+                states.add(new BucketState(b, table, new BucketEndpoint(b, driver.aeron(), settings.transport(), counters),
+                    counters, policies));
+            }
+            final AtomicReferenceArray<ActorRef<BucketActor.Command>> refs =
+                new AtomicReferenceArray<>(settings.buckets());
+            final Doorbells doorbells = new Doorbells(settings.buckets(), bucket ->
+            {
+                final ActorRef<BucketActor.Command> ref = refs.get(bucket);
+                if (ref != null)
+                {
+                    ref.tell(BucketActor.WAKE);
+                }
+            });
+            final CompletableFuture<List<ActorRef<BucketActor.Command>>> spawnedBuckets = new CompletableFuture<>();
+            final CompletableFuture<ActorRef<AdminActor.Command>> spawnedAdmin = new CompletableFuture<>();
+            final Behavior<Void> guardian = Behaviors.setup(context ->
+            {
+                final List<ActorRef<BucketActor.Command>> spawned = new ArrayList<>();
+                for (final BucketState state : states)
+                {
+                    final ActorRef<BucketActor.Command> ref = context.spawn(
+                        BucketActor.create(state, doorbells, settings.batchesPerDrain()),
+                        "bucket-" + state.bucketId, DispatcherSelector.fromConfig(BUCKET_DISPATCHER));
+                    refs.set(state.bucketId, ref);
+                    spawned.add(ref);
+                }
+                spawnedAdmin.complete(context.spawn(AdminActor.create(spawned, limits, settings.bucketBits()), "admin"));
+                spawnedBuckets.complete(List.copyOf(spawned));
+                return Behaviors.empty();
+            });
+            system = ActorSystem.create(guardian, settings.name(), extraConfig.withFallback(config(settings)));
+            final List<ActorRef<BucketActor.Command>> buckets = spawnedBuckets.get(30, TimeUnit.SECONDS);
+            final ActorRef<AdminActor.Command> admin = spawnedAdmin.get(30, TimeUnit.SECONDS);
+            return new ShardedNode(settings, driver, limits, states, doorbells, system, buckets, admin);
+        }
+        catch (final Exception ex)
+        {
+            if (system != null)
+            {
+                system.terminate();
+                awaitTermination(system);
+            }
+            states.forEach(s -> CloseHelper.quietClose(s.endpoint));
+            CloseHelper.quietClose(driver);
+            throw ex instanceof RuntimeException ? (RuntimeException)ex : new IllegalStateException(ex);
+        }
+    }
+
+    private static Config config(final NodeSettings settings)
+    {
+        return ConfigFactory.parseString(
+            "pekko.loglevel = WARNING\n"
+            + "pekko.stdout-loglevel = WARNING\n"
+            + "pekko.actor.default-dispatcher.fork-join-executor.parallelism-max = 2\n"
+            + BUCKET_DISPATCHER + " {\n"
+            + "  type = Dispatcher\n"
+            + "  executor = thread-pool-executor\n"
+            + "  thread-pool-executor.fixed-pool-size = " + settings.bucketThreads() + "\n"
+            + "  throughput = 4\n"
+            + "}\n")
+            .withFallback(ConfigFactory.load());
+    }
+
+    /**
+     * A packet worker for one packet thread, connected to every bucket.
+     *
+     * @param maxInFlight batches it may have in flight (a power of two).
+     */
+    public PacketWorker newWorker(final int maxInFlight)
+    {
+        final int id = nextWorkerId.getAndIncrement();
+        final PacketWorker worker = new PacketWorker(id, driver.aeron(), settings.transport(), settings.bucketBits(),
+            doorbells, settings.fragments(), new EngineCounters(), maxInFlight);
+        try
+        {
+            final List<CompletableFuture<BucketActor.Done>> connected = new ArrayList<>();
+            for (final ActorRef<BucketActor.Command> bucket : buckets)
+            {
+                connected.add(AskPattern.<BucketActor.Command, BucketActor.Done>ask(bucket,
+                    replyTo -> new BucketActor.ConnectWorker(id, replyTo), ASK_TIMEOUT, system.scheduler())
+                    .toCompletableFuture());
+            }
+            CompletableFuture.allOf(connected.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!worker.isConnected())
+            {
+                if (System.nanoTime() > deadline)
+                {
+                    throw new IllegalStateException("worker " + id + " could not connect to every bucket stream");
+                }
+                Thread.sleep(1);
+            }
+        }
+        catch (final Exception ex)
+        {
+            worker.close();
+            throw ex instanceof RuntimeException ? (RuntimeException)ex : new IllegalStateException(ex);
+        }
+        workers.add(worker);
+        return worker;
+    }
+
+    /** Closes a worker and forgets it. */
+    public void closeWorker(final PacketWorker worker)
+    {
+        workers.remove(worker);
+        worker.close();
+    }
+
+    /** Asks the admin actor and waits for the answer. */
+    public <R> R ask(final org.apache.pekko.japi.function.Function<ActorRef<R>, AdminActor.Command> command)
+    {
+        try
+        {
+            return AskPattern.ask(admin, command, ASK_TIMEOUT, system.scheduler()).toCompletableFuture()
+                .get(ASK_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException("admin command failed: " + ex.getMessage(), ex);
+        }
+    }
+
+    public ActorRef<AdminActor.Command> admin()
+    {
+        return admin;
+    }
+
+    public ActorSystem<Void> system()
+    {
+        return system;
+    }
+
+    public SharedLimits limits()
+    {
+        return limits;
+    }
+
+    public NodeSettings settings()
+    {
+        return settings;
+    }
+
+    public int buckets()
+    {
+        return buckets.size();
+    }
+
+    public List<ActorRef<BucketActor.Command>> bucketRefs()
+    {
+        return buckets;
+    }
+
+    /** Counter values of one bucket (read while it runs). */
+    public long bucketCounter(final int bucket, final EngineCounter counter)
+    {
+        return bucketStates.get(bucket).counters.get(counter);
+    }
+
+    /** Counters summed over buckets and workers, by counter id. */
+    public long[] counterTotals()
+    {
+        final long[] totals = new long[EngineCounter.count()];
+        for (final BucketState state : bucketStates)
+        {
+            state.counters.addTo(totals);
+        }
+        for (final PacketWorker worker : workers)
+        {
+            worker.counters().addTo(totals);
+        }
+        return totals;
+    }
+
+    /** Times bucket {@code bucket}'s behavior was restarted by its supervisor. */
+    public long bucketRestarts(final int bucket)
+    {
+        return bucketStates.get(bucket).restarts;
+    }
+
+    @Override
+    public void close()
+    {
+        for (final PacketWorker worker : workers)
+        {
+            CloseHelper.quietClose(worker);
+        }
+        workers.clear();
+        system.terminate();
+        awaitTermination(system);
+        for (final BucketState state : bucketStates)
+        {
+            CloseHelper.quietClose(state.endpoint);
+        }
+        CloseHelper.quietClose(driver);
+    }
+
+    private static void awaitTermination(final ActorSystem<Void> system)
+    {
+        try
+        {
+            system.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        }
+        catch (final Exception ex)
+        {
+            // Terminating anyway: the process may be exiting; nothing else holds the system.
+        }
+    }
+}
