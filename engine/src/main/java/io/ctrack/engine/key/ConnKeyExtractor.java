@@ -102,6 +102,10 @@ public final class ConnKeyExtractor
 
     private int extractL4(final int proto, final int l3, final int l4, final int size)
     {
+        if (proto != IPPROTO_TCP && size > 0)
+        {
+            out.l4Type(buffer.getByte(l4) & 0xFF);
+        }
         switch (proto)
         {
             case IPPROTO_TCP:

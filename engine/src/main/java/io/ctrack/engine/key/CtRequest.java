@@ -24,7 +24,7 @@ import java.nio.ByteOrder;
  * 40 i64 dstLo
  * 48 i32 tcpSeq
  * 52 i32 tcpAck
- * 56 u16 tcpWindow
+ * 56 u16 tcpWindow (for packets other than TCP: the first byte of the L4 header, {@link #l4Type()})
  * 58 u16 tcpFlags  low 12 bits of the TCP control field
  * 60 u16 tcpPayloadLength
  * 62 u8  tcpWscale window-scale option as Open vSwitch encodes it (0x80 | shift, or 0)
@@ -180,6 +180,21 @@ public final class CtRequest
     public int tcpWindow()
     {
         return tcpWindow;
+    }
+
+    /**
+     * For packets other than TCP: the first byte of the L4 header (the ICMP type), 0 if there is none. The ICMP
+     * trackers read it; it shares its storage with {@link #tcpWindow()}.
+     */
+    public int l4Type()
+    {
+        return tcpWindow & 0xFF;
+    }
+
+    public CtRequest l4Type(final int type)
+    {
+        this.tcpWindow = type & 0xFF;
+        return this;
     }
 
     public int tcpFlags()

@@ -7,7 +7,7 @@ import io.ctrack.engine.timeout.TimeoutAttr;
 
 /**
  * ICMP and ICMPv6 informational exchanges (Open vSwitch's {@code conntrack-icmp.c}): FIRST until a reply,
- * then REPLY. Only requests (ICMPv4 echo, timestamp and information requests; ICMPv6 echo requests) may start
+ * then REPLY. Chosen by protocol number (1 or 58) whatever the address family, as Open vSwitch does. Only requests (ICMPv4 echo, timestamp and information requests; ICMPv6 echo requests) may start
  * a connection; errors never reach a tracker (they are related to the connection they quote).
  */
 public final class IcmpTracker implements L4Tracker
@@ -25,7 +25,9 @@ public final class IcmpTracker implements L4Tracker
     @Override
     public boolean validNew(final CtRequest request)
     {
-        final int type = request.icmpType();
+        // The first byte of the L4 header: the ICMP type (also when the packet's family is not this tracker's, as
+        // Open vSwitch applies the tracker by protocol number).
+        final int type = request.l4Type();
         if (v6)
         {
             return type == Protocols.ICMP6_ECHO_REQUEST;

@@ -44,7 +44,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
     private final TimeoutPolicies policies;
     private final Admission admission;
     private final EngineCounters counters;
-    private final L4Tracker[] trackerByFamilyProto = new L4Tracker[512];
+    private final L4Tracker[] trackerByProto = new L4Tracker[256];
     private final ConnEntry entry = new ConnEntry(this);
     private final ConnEntry view = new ConnEntry(this);
     private final long idBase;
@@ -75,21 +75,11 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         final int indexSize = Math.max(16, Integer.highestOneBit((int)Math.ceil(config.initialCapacity() / MAX_LOAD)) * 2);
         allocateIndex(indexSize);
 
-        final L4Tracker other = new OtherTracker();
-        final L4Tracker tcp = new TcpTracker();
-        for (int i = 0; i < trackerByFamilyProto.length; i++)
-        {
-            trackerByFamilyProto[i] = other;
-        }
-        trackerByFamilyProto[Protocols.IPPROTO_TCP] = tcp;
-        trackerByFamilyProto[256 + Protocols.IPPROTO_TCP] = tcp;
-        trackerByFamilyProto[Protocols.IPPROTO_ICMP] = new IcmpTracker(false);
-        trackerByFamilyProto[256 + Protocols.IPPROTO_ICMPV6] = new IcmpTracker(true);
-    }
-
-    private L4Tracker tracker(final boolean v6, final int proto)
-    {
-        return trackerByFamilyProto[(v6 ? 256 : 0) + proto];
+        // By protocol number alone, whatever the address family, as Open vSwitch's l4_protos[].
+        java.util.Arrays.fill(trackerByProto, new OtherTracker());
+        trackerByProto[Protocols.IPPROTO_TCP] = new TcpTracker();
+        trackerByProto[Protocols.IPPROTO_ICMP] = new IcmpTracker(false);
+        trackerByProto[Protocols.IPPROTO_ICMPV6] = new IcmpTracker(true);
     }
 
     /** Whether TCP sequence numbers are checked (Open vSwitch's {@code tcp_seq_chk}, default on). */
@@ -116,9 +106,8 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
      */
     public void execute(final CtRequest r, final ExecParams p, final long nowMs, final Verdict out)
     {
-        final boolean v6 = r.isIpv6();
         final boolean related = r.isIcmpRelated();
-        final L4Tracker tracker = tracker(v6, r.nwProto());
+        final L4Tracker tracker = trackerByProto[r.nwProto()];
         int state = r.inState();
         int reason = 0;
         int ref = lookup(r, nowMs);

@@ -4,19 +4,27 @@ package io.ctrack.engine.table;
  * Finds expired connections without walking live ones: a hashed timing wheel of {@code slots} slots of
  * {@code slotMs} each. An entry sits in the slot of a time no later than its expiration. Refreshing a
  * connection only writes its expiration (O(1), no list moves: the slot stays a lower bound); only an expiration
- * that moves earlier (a shorter timeout class or policy) moves the entry. The sweeper takes each slot once it
- * has fully passed: expired entries are removed, refreshed ones move to the slot of their new expiration. An
- * entry is therefore removed at most one slot (plus the sweep period) after it expires, and a refreshed entry
- * is visited about once per timeout (or once per revolution for timeouts longer than a revolution).
+ * that moves earlier (a shorter timeout class or policy) moves the entry.
+ * <p>
+ * The sweep takes each slot once it has fully passed: it moves the slot's whole list to a separate "being swept"
+ * list and works through that, a budget at a time: expired entries are removed, refreshed ones go to the slot of
+ * their new expiration (never back into the list being swept, so a slot full of long-lived entries is walked
+ * once, not forever). An entry is therefore removed at most one slot, plus the time the sweep takes to reach it,
+ * after it expires; a refreshed entry is visited about once per timeout, or once per revolution for timeouts
+ * longer than a revolution.
  */
 final class ExpiryWheel
 {
     private final Links links;
     private final long slotMs;
     private final int mask;
+    /** List number of the slot being swept. */
+    private final int sweeping;
     private final int[] heads;
     private final int[] tails;
+    /** Start of the slot being swept (if {@link #inSlot}) or of the next slot to sweep. */
     private long cursorMs;
+    private boolean inSlot;
     private boolean started;
 
     ExpiryWheel(final Links links, final int slots, final long slotMs)
@@ -28,13 +36,20 @@ final class ExpiryWheel
         this.links = links;
         this.slotMs = slotMs;
         this.mask = slots - 1;
-        this.heads = new int[slots];
-        this.tails = new int[slots];
+        this.sweeping = slots;
+        this.heads = new int[slots + 1];
+        this.tails = new int[slots + 1];
     }
 
     private int index(final long timeMs)
     {
         return (int)Math.floorDiv(timeMs, slotMs) & mask;
+    }
+
+    /** Start of the first slot the sweep has not taken yet. */
+    private long nextSlotMs()
+    {
+        return inSlot ? cursorMs + slotMs : cursorMs;
     }
 
     void insert(final int ref, final long expirationMs, final long nowMs)
@@ -44,7 +59,9 @@ final class ExpiryWheel
             cursorMs = Math.floorDiv(Math.min(nowMs, expirationMs), slotMs) * slotMs;
             started = true;
         }
-        links.append(heads, tails, index(Math.max(expirationMs, cursorMs)), ref);
+        final long next = nextSlotMs();
+        // Due before the next slot the sweep will take: it belongs with what is being swept now.
+        links.append(heads, tails, expirationMs < next ? (inSlot ? sweeping : index(next)) : index(expirationMs), ref);
     }
 
     void remove(final int ref)
@@ -52,7 +69,7 @@ final class ExpiryWheel
         links.unlink(heads, tails, ref);
     }
 
-    /** The expiration of an entry moved earlier: put it in the slot of the new time. */
+    /** The expiration of an entry moved earlier: put it where the sweep will find it in time. */
     void moveEarlier(final int ref, final long expirationMs, final long nowMs)
     {
         if (links.isLinked(ref))
@@ -63,10 +80,10 @@ final class ExpiryWheel
     }
 
     /**
-     * Processes the slots that have fully passed at {@code nowMs}, examining at most {@code budget} entries.
-     * Calls {@code sink} for every expired entry (already out of the wheel) to remove it.
+     * Sweeps slots that have fully passed at {@code nowMs}, examining at most {@code budget} entries; calls
+     * {@code sink} for every expired entry (already out of the wheel) to remove it.
      *
-     * @return the number of entries examined; {@link #behind(long)} tells whether passed slots remain.
+     * @return the number of entries examined.
      */
     int sweep(final long nowMs, final int budget, final ExpiredSink sink)
     {
@@ -75,38 +92,41 @@ final class ExpiryWheel
             return 0;
         }
         int examined = 0;
-        int slotsWalked = 0;
-        while (cursorMs + slotMs <= nowMs && examined < budget)
+        int slotsTaken = 0;
+        while (examined < budget)
         {
-            final int list = index(cursorMs);
-            int ref = links.detach(heads, tails, list);
-            while (ref != 0)
+            if (heads[sweeping] == 0)
             {
-                if (examined == budget)
+                if (inSlot)
                 {
-                    links.reattachFront(heads, tails, list, ref);
-                    return examined;
+                    cursorMs += slotMs;
+                    inSlot = false;
                 }
-                final int next = links.next(ref);
-                links.clear(ref);
-                examined++;
-                final long expiration = sink.expirationMs(ref);
-                if (expiration <= nowMs)
+                if (cursorMs + slotMs > nowMs)
                 {
-                    sink.expired(ref);
+                    break;
                 }
-                else
+                if (++slotsTaken > mask)
                 {
-                    links.append(heads, tails, index(Math.max(expiration, cursorMs + slotMs)), ref);
+                    // A whole revolution taken in one call: every entry has been seen; skip ahead to now.
+                    cursorMs = Math.max(cursorMs, Math.floorDiv(nowMs, slotMs) * slotMs - slotMs);
+                    slotsTaken = 0;
                 }
-                ref = next;
+                links.moveList(heads, tails, index(cursorMs), sweeping);
+                inSlot = true;
+                continue;
             }
-            cursorMs += slotMs;
-            if (++slotsWalked > mask)
+            final int ref = heads[sweeping];
+            links.unlink(heads, tails, ref);
+            examined++;
+            final long expiration = sink.expirationMs(ref);
+            if (expiration <= nowMs)
             {
-                // A whole revolution walked: every entry was examined once, so skip ahead to now.
-                cursorMs = Math.max(cursorMs, Math.floorDiv(nowMs, slotMs) * slotMs - slotMs);
-                slotsWalked = 0;
+                sink.expired(ref);
+            }
+            else
+            {
+                links.append(heads, tails, index(Math.max(expiration, cursorMs + slotMs)), ref);
             }
         }
         return examined;
@@ -115,7 +135,7 @@ final class ExpiryWheel
     /** True while slots that have fully passed at {@code nowMs} remain to be swept. */
     boolean behind(final long nowMs)
     {
-        return started && cursorMs + slotMs <= nowMs;
+        return started && (heads[sweeping] != 0 || nextSlotMs() + slotMs <= nowMs);
     }
 
     /** When the next non-empty slot will have fully passed, or {@link Long#MAX_VALUE} if the wheel is empty. */
@@ -125,9 +145,14 @@ final class ExpiryWheel
         {
             return Long.MAX_VALUE;
         }
+        if (heads[sweeping] != 0)
+        {
+            return cursorMs + slotMs;
+        }
+        final long next = nextSlotMs();
         for (int i = 0; i <= mask; i++)
         {
-            final long t = cursorMs + i * slotMs;
+            final long t = next + i * slotMs;
             if (heads[index(t)] != 0)
             {
                 return t + slotMs;

@@ -113,45 +113,21 @@ final class Links
         set(ref, 0);
     }
 
-    /** Takes a whole list out: returns its first entry; the entries keep their links (ending in the sentinel). */
-    int detach(final int[] heads, final int[] tails, final int list)
+    /** Moves every entry of list {@code from} to list {@code to}, which must be empty. O(1). */
+    void moveList(final int[] heads, final int[] tails, final int from, final int to)
     {
-        final int head = heads[list];
-        heads[list] = 0;
-        tails[list] = 0;
-        return head;
+        final int first = heads[from];
+        if (first == 0)
+        {
+            return;
+        }
+        final int last = tails[from];
+        setPrev(first, SENTINEL | to);
+        setNext(last, SENTINEL | to);
+        heads[to] = first;
+        tails[to] = last;
+        heads[from] = 0;
+        tails[from] = 0;
     }
 
-    /** Marks {@code ref} as in no list (after it was walked out of a detached list). */
-    void clear(final int ref)
-    {
-        set(ref, 0);
-    }
-
-    /**
-     * Puts back the unwalked remainder of a detached list, from {@code first} to its end, in front of whatever
-     * the list holds now.
-     */
-    void reattachFront(final int[] heads, final int[] tails, final int list, final int first)
-    {
-        int last = first;
-        for (int n = next(first); n != 0; n = next(last))
-        {
-            last = n;
-        }
-        final int sentinel = SENTINEL | list;
-        setPrev(first, sentinel);
-        final int head = heads[list];
-        if (head == 0)
-        {
-            setNext(last, sentinel);
-            tails[list] = last;
-        }
-        else
-        {
-            setNext(last, head);
-            setPrev(head, last);
-        }
-        heads[list] = first;
-    }
 }

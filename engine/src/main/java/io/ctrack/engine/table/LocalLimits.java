@@ -16,7 +16,7 @@ public final class LocalLimits implements Admission
 {
     public static final int DEFAULT_MAX_CONNS = 3_000_000;
 
-    private final Int2IntHashMap limitByZone = new Int2IntHashMap(0);
+    private final Int2IntHashMap limitByZone = new Int2IntHashMap(-1);
     private final Int2IntHashMap countByZone = new Int2IntHashMap(0);
     private long maxConns = DEFAULT_MAX_CONNS;
     private int defaultZoneLimit;
@@ -58,8 +58,7 @@ public final class LocalLimits implements Admission
     /** The limit that applies to {@code zone}: its own, else the default; 0 = unlimited. */
     public int zoneLimit(final int zone)
     {
-        final int own = limitByZone.get(zone);
-        return own != 0 ? own : defaultZoneLimit;
+        return limitByZone.containsKey(zone) ? limitByZone.get(zone) : defaultZoneLimit;
     }
 
     /** Whether {@code zone} has a limit of its own. */

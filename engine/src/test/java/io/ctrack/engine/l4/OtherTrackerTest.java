@@ -8,7 +8,6 @@ import io.ctrack.engine.testing.ConntrackDriver;
 import io.ctrack.engine.testing.TestPackets;
 import io.ctrack.engine.timeout.TimeoutAttr;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -161,10 +160,6 @@ class OtherTrackerTest
     }
 
     @Test
-    @Disabled("suspected bug: Open vSwitch picks the L4 tracker by IP protocol number alone (conntrack_init: "
-        + "l4_protos[IPPROTO_ICMPV6] = &ct_proto_icmp6, l4_protos[IPPROTO_ICMP] = &ct_proto_icmp4), so IPv4 "
-        + "protocol 58 uses icmp6_valid_new and IPv6 protocol 1 uses icmp4_valid_new; ConnTable gives both the "
-        + "'other' tracker, which accepts any first packet")
     void shouldApplyTheIcmpTrackersByProtocolNumberWhateverTheFamily()
     {
         // icmp6_valid_new (conntrack-icmp.c) reads the first L4 byte as an ICMPv6 type: only 128 starts a connection.

@@ -2,7 +2,6 @@ package io.ctrack.engine.table;
 
 import io.ctrack.engine.key.CtRequest;
 import io.ctrack.engine.status.EngineCounter;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import static io.ctrack.engine.table.TableFixture.many;
@@ -98,10 +97,6 @@ class ConnTableLimitsTest
     }
 
     @Test
-    @Disabled("suspected bug: LocalLimits documents 'a per-zone limit of 0 is unlimited' (and 0 = unlimited as for "
-        + "the kernel datapath), but zoneLimit() reads limitByZone.get(zone) == 0 as 'no limit of its own' and "
-        + "applies the default zone limit instead. (Open vSwitch's userspace zone_limit_update stores 0 and "
-        + "conn_not_found then refuses every commit: count >= 0; the class says it deliberately differs.)")
     void shouldTreatAZoneLimitOfZeroAsUnlimitedEvenWithADefault()
     {
         f.limits.defaultZoneLimit(2);
