@@ -7,6 +7,7 @@ import io.ctrack.engine.ct.Verdict;
 import io.ctrack.engine.frag.FragConfig;
 import io.ctrack.engine.table.ConnTableConfig;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -71,9 +72,17 @@ public class InsertBenchmark
         }
     }
 
+    /** Table memory after the inserts, per connection (reported as a secondary result). */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Footprint
+    {
+        public double bytesPerConnection;
+    }
+
     @Benchmark
     @OperationsPerInvocation(CONNECTIONS)
-    public int insert()
+    public int insert(final Footprint footprint)
     {
         final long nowMs = 1_000_000;
         for (int i = 0; i < CONNECTIONS; i += BATCH)
@@ -89,6 +98,7 @@ public class InsertBenchmark
         {
             throw new IllegalStateException("expected " + CONNECTIONS + " connections, got " + conntrack.table().size());
         }
+        footprint.bytesPerConnection = (double)conntrack.table().memoryBytes() / conntrack.table().size();
         return conntrack.table().size();
     }
 }

@@ -58,7 +58,8 @@ public final class ConnKeyExtractor
         }
         buffer = frame.buffer();
         out = request;
-        request.clear().zone(zone);
+        // Every field the table may read is written below (L4 words, TCP fields or the L4 type), so no clear().
+        request.zone(zone).inState(0).srcL4(0).dstL4(0).l4Type(0);
         final int l3 = frame.l3Offset();
         final int result;
         if (dlType == ETH_TYPE_IPV4)

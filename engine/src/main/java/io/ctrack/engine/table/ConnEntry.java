@@ -119,7 +119,7 @@ public final class ConnEntry
     /** Sets the expiration to {@code nowMs} plus {@code attr} of the connection's timeout policy. */
     public void expireAfter(final TimeoutAttr attr, final long nowMs)
     {
-        final long expiration = nowMs + table.timeoutMillis(Meta.policy(d[b + META]), attr);
+        final long expiration = nowMs + table.timeoutMillis((int)(d[b + META] >>> Meta.POLICY_SHIFT) & 0xFFFF, attr);
         final long previous = d[b + EXPIRATION];
         d[b + EXPIRATION] = expiration;
         if (!creating && expiration < previous)
