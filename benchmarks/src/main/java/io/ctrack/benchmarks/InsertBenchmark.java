@@ -7,7 +7,6 @@ import io.ctrack.engine.ct.Verdict;
 import io.ctrack.engine.frag.FragConfig;
 import io.ctrack.engine.table.ConnTableConfig;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -20,6 +19,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.concurrent.TimeUnit;
@@ -72,17 +72,19 @@ public class InsertBenchmark
         }
     }
 
-    /** Table memory after the inserts, per connection (reported as a secondary result). */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.EVENTS)
-    public static class Footprint
+    private double bytesPerConnection;
+
+    /** Prints the table's memory per connection after the last iteration (JMH shows the forked VM's output). */
+    @TearDown(Level.Trial)
+    public void footprint()
     {
-        public double bytesPerConnection;
+        System.out.printf("%ntable memory after %d inserts: %.1f bytes per connection (presized=%s)%n",
+            CONNECTIONS, bytesPerConnection, presized);
     }
 
     @Benchmark
     @OperationsPerInvocation(CONNECTIONS)
-    public int insert(final Footprint footprint)
+    public int insert()
     {
         final long nowMs = 1_000_000;
         for (int i = 0; i < CONNECTIONS; i += BATCH)
@@ -98,7 +100,7 @@ public class InsertBenchmark
         {
             throw new IllegalStateException("expected " + CONNECTIONS + " connections, got " + conntrack.table().size());
         }
-        footprint.bytesPerConnection = (double)conntrack.table().memoryBytes() / conntrack.table().size();
+        bytesPerConnection = (double)conntrack.table().memoryBytes() / conntrack.table().size();
         return conntrack.table().size();
     }
 }
