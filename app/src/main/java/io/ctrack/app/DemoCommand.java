@@ -1,15 +1,11 @@
 package io.ctrack.app;
 
-import io.ctrack.engine.Conntrack;
 import io.ctrack.engine.FrameBatch;
 import io.ctrack.engine.ct.CtState;
-import io.ctrack.engine.ct.DumpFormat;
 import io.ctrack.engine.ct.ExecParams;
 import io.ctrack.engine.ct.Verdict;
-import io.ctrack.engine.frag.FragConfig;
 import io.ctrack.engine.pcap.PcapWriter;
 import io.ctrack.engine.status.EngineCounter;
-import io.ctrack.engine.table.ConnTableConfig;
 import org.agrona.concurrent.UnsafeBuffer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,6 +40,14 @@ public final class DemoCommand implements Callable<Integer>
     @Option(names = "--batch", paramLabel = "N", defaultValue = "32", description = "Packets per batch (default ${DEFAULT-VALUE}).")
     private int batch;
 
+    @Option(names = "--engine", paramLabel = "sharded|embedded", defaultValue = "sharded",
+        description = "'sharded' (default): a node on embedded defaults: packet worker, Aeron IPC, bucket actors; "
+            + "'embedded': one table on this thread.")
+    private String engine;
+
+    @Option(names = "--buckets", paramLabel = "N", defaultValue = "4", description = "Buckets of the sharded engine (default ${DEFAULT-VALUE}).")
+    private int buckets;
+
     @Option(names = "--verbose", description = "Print every packet, not one line per kind.")
     private boolean verbose;
 
@@ -61,12 +65,19 @@ public final class DemoCommand implements Callable<Integer>
         {
             throw new UserError("--batch must be 1-1024, got " + batch);
         }
+        try (TrackingEngine tracker = TrackingEngine.create(engine, buckets))
+        {
+            return demo(tracker);
+        }
+    }
+
+    private int demo(final TrackingEngine tracker) throws IOException
+    {
         final SyntheticTraffic traffic = SyntheticTraffic.demo(connections);
         final PrintStream out = System.out;
-        out.printf("ctrack demo: %d synthetic packets through the embedded engine (commit, zone 0, batches of %d)%n%n",
-            traffic.count(), batch);
+        out.printf("ctrack demo: %d synthetic packets through %s%n(commit, zone 0, batches of %d)%n%n",
+            traffic.count(), tracker.describe(), batch);
 
-        final Conntrack conntrack = new Conntrack(ConnTableConfig.of(0, 1024), FragConfig.DEFAULT);
         final ExecParams params = ExecParams.commit(0);
         final FrameBatch frames = new FrameBatch(batch);
         final UnsafeBuffer verdicts = new UnsafeBuffer(new byte[batch * Verdict.LENGTH]);
@@ -81,7 +92,7 @@ public final class DemoCommand implements Callable<Integer>
             {
                 frames.add(traffic.buffer(), traffic.offset(start + i), traffic.length(start + i));
             }
-            conntrack.execute(frames, params, nowMs, verdicts, 0);
+            tracker.execute(frames, params, nowMs, verdicts);
             for (int i = 0; i < n; i++)
             {
                 states[start + i] = verdict.wrap(verdicts, i * Verdict.LENGTH).ctState();
@@ -118,8 +129,7 @@ public final class DemoCommand implements Callable<Integer>
             }
         }
 
-        final List<String> lines = new ArrayList<>();
-        conntrack.table().forEach(-1, nowMs, entry -> lines.add(DumpFormat.format(entry)));
+        final List<String> lines = tracker.dump(nowMs);
         Collections.sort(lines);
         out.printf("%nconnection table (%d connections, as 'ovs-dpctl dump-conntrack' prints them):%n", lines.size());
         final int shown = verbose ? lines.size() : Math.min(12, lines.size());
@@ -133,15 +143,15 @@ public final class DemoCommand implements Callable<Integer>
         }
 
         out.printf("%ncounters:%n");
+        final long[] counters = tracker.counters();
         for (final EngineCounter counter : EngineCounter.values())
         {
-            final long value = conntrack.counter(counter);
+            final long value = counters[counter.id()];
             if (value != 0)
             {
                 out.printf("  %-60s %d%n", counter.label(), value);
             }
         }
-        out.printf("%ntable memory: %d bytes for %d connections%n", conntrack.table().memoryBytes(), lines.size());
 
         if (write != null)
         {

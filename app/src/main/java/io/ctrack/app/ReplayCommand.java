@@ -1,21 +1,11 @@
 package io.ctrack.app;
 
-import io.ctrack.engine.Conntrack;
 import io.ctrack.engine.FrameBatch;
 import io.ctrack.engine.ct.CtState;
-import io.ctrack.engine.ct.DumpFormat;
 import io.ctrack.engine.ct.ExecParams;
 import io.ctrack.engine.ct.Verdict;
-import io.ctrack.engine.frag.FragConfig;
 import io.ctrack.engine.pcap.PcapFormatException;
 import io.ctrack.engine.pcap.PcapReader;
-import io.ctrack.engine.table.ConnTableConfig;
-import io.ctrack.shards.AdminActor;
-import io.ctrack.shards.NodeSettings;
-import io.ctrack.shards.ShardedNode;
-import io.ctrack.transport.PacketWorker;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.agrona.concurrent.UnsafeBuffer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,8 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -136,58 +124,14 @@ public final class ReplayCommand implements Callable<Integer>
     private void replay(final PcapReader reader, final boolean pcapClock, final PrintWriter out)
         throws PcapFormatException
     {
-        if (engine.equals("sharded"))
+        try (TrackingEngine tracker = TrackingEngine.create(engine, buckets))
         {
-            try (ShardedNode node = ShardedNode.start(NodeSettings.defaults("replay", buckets)))
-            {
-                final PacketWorker worker = node.newWorker(1);
-                replay(reader, pcapClock, out, (frames, params, nowMs, verdicts) ->
-                    worker.process(frames, params, nowMs, verdicts, 0), zoneFilter -> dumpLines(node, zoneFilter));
-            }
-            return;
-        }
-        final Conntrack conntrack = new Conntrack(ConnTableConfig.of(0, 4096), FragConfig.DEFAULT);
-        replay(reader, pcapClock, out, (frames, params, nowMs, verdicts) ->
-            conntrack.execute(frames, params, nowMs, verdicts, 0), nowMsForDump ->
-            {
-                final List<String> lines = new ArrayList<>();
-                conntrack.table().forEach(-1, nowMsForDump, entry -> lines.add(DumpFormat.format(entry)));
-                return lines;
-            });
-    }
-
-    /** Every connection's dump line, from the sharded node's admin actor. */
-    static List<String> dumpLines(final ShardedNode node, final long ignoredNowMs)
-    {
-        final List<String> lines = new ArrayList<>();
-        AdminActor.DumpChunk chunk = node.ask(replyTo -> new AdminActor.Dump(-1, replyTo));
-        while (true)
-        {
-            lines.addAll(chunk.lines());
-            if (chunk.last())
-            {
-                return lines;
-            }
-            final ActorRef<AdminActor.DumpNext> more = chunk.more();
-            chunk = AskPattern.<AdminActor.DumpNext, AdminActor.DumpChunk>ask(more, AdminActor.DumpNext::new,
-                Duration.ofSeconds(30), node.system().scheduler()).toCompletableFuture().join();
+            replay(reader, pcapClock, out, tracker);
         }
     }
 
-    @FunctionalInterface
-    private interface Engine
-    {
-        void execute(FrameBatch frames, ExecParams params, long nowMs, UnsafeBuffer verdicts);
-    }
-
-    @FunctionalInterface
-    private interface Dumper
-    {
-        List<String> lines(long nowMs);
-    }
-
-    private void replay(final PcapReader reader, final boolean pcapClock, final PrintWriter out, final Engine engine,
-        final Dumper dumper) throws PcapFormatException
+    private void replay(final PcapReader reader, final boolean pcapClock, final PrintWriter out,
+        final TrackingEngine tracker) throws PcapFormatException
     {
         final ExecParams params = ExecParams.commit(zone);
         final FrameBatch frames = new FrameBatch(batch);
@@ -214,7 +158,7 @@ public final class ReplayCommand implements Callable<Integer>
                 break;
             }
             nowMs = pcapClock ? batchTimeNanos / 1_000_000 : System.currentTimeMillis();
-            engine.execute(frames, params, nowMs, verdicts);
+            tracker.execute(frames, params, nowMs, verdicts);
             for (int i = 0; i < frames.count(); i++)
             {
                 verdict.wrap(verdicts, i * Verdict.LENGTH);
@@ -225,7 +169,7 @@ public final class ReplayCommand implements Callable<Integer>
         }
         if (dump)
         {
-            final List<String> lines = dumper.lines(nowMs);
+            final List<String> lines = tracker.dump(nowMs);
             Collections.sort(lines);
             lines.forEach(out::println);
         }

@@ -389,7 +389,7 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
         {
             return reply(command.replyTo(), Result.error("no bucket " + command.bucket()));
         }
-        buckets.get(command.bucket()).tell(new BucketActor.InjectFault("requested by admin"));
+        buckets.get(command.bucket()).tell(new BucketActor.InjectFault("requested by admin", -1));
         return reply(command.replyTo(), Result.ok("fault injected into bucket " + command.bucket(), 0));
     }
 }

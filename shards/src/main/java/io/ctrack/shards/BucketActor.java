@@ -111,8 +111,12 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     {
     }
 
-    /** Makes the behavior throw, to exercise supervision (tests, chaos drills). */
-    public record InjectFault(String reason) implements Command
+    /**
+     * Makes the behavior throw, to exercise supervision (tests, chaos drills): at once, or, if
+     * {@code afterRequests} is not negative, while tracking the request that many requests from now (in the middle
+     * of a batch: the rest of that batch is answered "dropped").
+     */
+    public record InjectFault(String reason, int afterRequests) implements Command
     {
     }
 
@@ -157,7 +161,14 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         this.doorbells = doorbells;
         this.batchesPerDrain = batchesPerDrain;
         final ConnTable table = state.table;
-        this.processor = (request, params, nowMs, verdict) -> table.execute(request, params, nowMs, verdict);
+        this.processor = (request, params, nowMs, verdict) ->
+        {
+            if (state.faultAfterRequests >= 0 && state.faultAfterRequests-- == 0)
+            {
+                throw new IllegalStateException("fault injected into bucket " + state.bucketId + " inside a batch");
+            }
+            table.execute(request, params, nowMs, verdict);
+        };
         // Started or restarted: whatever was parked or in flight, look at the stream now.
         doorbells.unpark(state.bucketId);
         context.getSelf().tell(Drain.INSTANCE);
@@ -339,6 +350,11 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
 
     private Behavior<Command> onInjectFault(final InjectFault command)
     {
+        if (command.afterRequests() >= 0)
+        {
+            state.faultAfterRequests = command.afterRequests();
+            return this;
+        }
         throw new IllegalStateException("fault injected into bucket " + state.bucketId + ": " + command.reason());
     }
 

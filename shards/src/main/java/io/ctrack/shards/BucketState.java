@@ -19,6 +19,8 @@ final class BucketState
     final EngineCounters counters;
     final TimeoutPolicies policies;
     volatile long restarts;
+    /** Requests left before an injected fault fires inside a batch (-1: none armed). */
+    int faultAfterRequests = -1;
 
     BucketState(final int bucketId, final ConnTable table, final BucketEndpoint endpoint,
         final EngineCounters counters, final TimeoutPolicies policies)
