@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Connection tracking with Open vSwitch semantics on the JVM.",
-    subcommands = { DemoCommand.class, RunCommand.class, DpctlCommand.class, ReplayCommand.class, CommandLine.HelpCommand.class })
+    subcommands = { DemoCommand.class, RunCommand.class, DpctlCommand.class, ReplayCommand.class, io.ctrack.app.bench.BenchCommand.class, CommandLine.HelpCommand.class })
 public final class Main implements Runnable
 {
     @CommandLine.Spec

@@ -71,19 +71,32 @@ final class NodeConfig
                 defaults.batchStreamBase(),
                 defaults.verdictStreamBase(),
                 aeron.getDuration("publish-timeout", TimeUnit.NANOSECONDS),
-                aeron.getDuration("verdict-timeout", TimeUnit.NANOSECONDS));
+                aeron.getDuration("verdict-timeout", TimeUnit.NANOSECONDS),
+                driverInvoked(aeron.getString("driver-threading")));
             final Config fragments = c.getConfig("fragments");
             final FragConfig frag = new FragConfig(fragments.getInt("max-fragments"), fragments.getInt("slot-bytes"),
                 FragConfig.DEFAULT.minV4FragSize(), FragConfig.DEFAULT.minV6FragSize(),
                 FragConfig.DEFAULT.maxFragsPerList(), FragConfig.DEFAULT.listTimeoutMs());
             return new NodeSettings(name, Integer.numberOfTrailingZeros(buckets), c.getInt("bucket-capacity"),
-                c.getInt("bucket-threads"), c.getInt("batches-per-drain"), c.getInt("expiry.wheel-slots"),
+                c.getInt("bucket-threads"), c.getInt("batches-per-drain"),
+                c.getDuration("idle-spin", TimeUnit.NANOSECONDS), c.getInt("expiry.wheel-slots"),
                 c.getDuration("expiry.slot", TimeUnit.MILLISECONDS), c.getLong("max-conns"), transport, frag);
         }
         catch (final ConfigException | IllegalArgumentException ex)
         {
             throw new UserError("bad configuration: " + ex.getMessage());
         }
+    }
+
+    private static boolean driverInvoked(final String threading)
+    {
+        return switch (threading)
+        {
+            case "invoker" -> true;
+            case "shared" -> false;
+            default -> throw new UserError("ctrack.aeron.driver-threading must be 'invoker' or 'shared', got '"
+                + threading + "'");
+        };
     }
 
     static String adminHost(final Config config)

@@ -24,7 +24,7 @@ import java.util.List;
  * One hash bucket: the only owner of its {@link ConnTable}. Packets reach it over its Aeron stream, never as
  * messages: a {@link #WAKE} (rung by a publisher's doorbell) or its own {@code Drain} makes it poll the stream in
  * bounded steps ({@code batchesPerDrain} batches, then it yields by sending itself another {@code Drain}); when the
- * stream is empty it parks and waits for the next doorbell instead of spinning. Admin work that touches many
+ * stream has stayed empty for {@code idleSpinNs} it parks and waits for the next doorbell instead of spinning. Admin work that touches many
  * connections (flushes, dumps) is done in slices interleaved with packet batches, so verdict latency stays
  * bounded while it runs.
  * <p>
@@ -151,15 +151,19 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     private final BucketState state;
     private final Doorbells doorbells;
     private final int batchesPerDrain;
+    private final long idleSpinNs;
+    /** When the stream was first found empty in the current idle spell (0: not idle). */
+    private long idleSinceNs;
     private final BucketEndpoint.BatchProcessor processor;
 
     private BucketActor(final ActorContext<Command> context, final BucketState state, final Doorbells doorbells,
-        final int batchesPerDrain)
+        final int batchesPerDrain, final long idleSpinNs)
     {
         super(context);
         this.state = state;
         this.doorbells = doorbells;
         this.batchesPerDrain = batchesPerDrain;
+        this.idleSpinNs = idleSpinNs;
         final ConnTable table = state.table;
         this.processor = (request, params, nowMs, verdict) ->
         {
@@ -175,10 +179,11 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     }
 
     /** The bucket's behavior, supervised so that a failure restarts it with the same state. */
-    static Behavior<Command> create(final BucketState state, final Doorbells doorbells, final int batchesPerDrain)
+    static Behavior<Command> create(final BucketState state, final Doorbells doorbells, final int batchesPerDrain,
+        final long idleSpinNs)
     {
         return Behaviors.supervise(Behaviors.<Command>setup(
-            context -> new BucketActor(context, state, doorbells, batchesPerDrain)))
+            context -> new BucketActor(context, state, doorbells, batchesPerDrain, idleSpinNs)))
             .onFailure(SupervisorStrategy.restart().withLoggingEnabled(true));
     }
 
@@ -220,9 +225,24 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         {
             // More may be waiting, or a batch waits for room on a worker's verdict stream: come back after
             // whatever else is in the mailbox.
+            idleSinceNs = 0;
             getContext().getSelf().tell(Drain.INSTANCE);
             return this;
         }
+        // Stream empty. Under traffic the next batch is usually microseconds away, and waking a parked dispatcher
+        // thread costs tens of microseconds: keep polling (through the mailbox, so other actors on this thread run
+        // in between) for a short while before parking.
+        final long now = System.nanoTime();
+        if (idleSinceNs == 0)
+        {
+            idleSinceNs = now;
+        }
+        if (now - idleSinceNs < idleSpinNs)
+        {
+            getContext().getSelf().tell(Drain.INSTANCE);
+            return this;
+        }
+        idleSinceNs = 0;
         doorbells.park(bucket);
         // Poll once more after parking, so a batch committed just before the park is not left waiting.
         if (state.endpoint.poll(batchesPerDrain, processor) > 0 && doorbells.unpark(bucket))
@@ -343,8 +363,15 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
 
     private Behavior<Command> onConnectWorker(final ConnectWorker command)
     {
-        state.endpoint.connectWorker(command.workerId());
-        command.replyTo().tell(new Done(state.bucketId));
+        if (state.endpoint.connectWorker(command.workerId()))
+        {
+            command.replyTo().tell(new Done(state.bucketId));
+        }
+        else
+        {
+            // The media driver is creating the stream; look again shortly, without blocking this thread.
+            getContext().scheduleOnce(java.time.Duration.ofMillis(1), getContext().getSelf(), command);
+        }
         return this;
     }
 

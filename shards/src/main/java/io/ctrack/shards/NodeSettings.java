@@ -11,6 +11,7 @@ import io.ctrack.transport.TransportConfig;
  * @param bucketCapacity     IPv4 connections each bucket holds before its table first grows.
  * @param bucketThreads      threads of the bucket dispatcher (at most the cores the buckets may use).
  * @param batchesPerDrain    batches a bucket handles per message before it yields.
+ * @param idleSpinNs         how long a bucket keeps polling an empty stream before it parks (0: park at once).
  * @param wheelSlots         expiry wheel slots per bucket (power of two).
  * @param wheelSlotMs        expiry wheel slot width.
  * @param maxConns           global connection limit.
@@ -23,6 +24,7 @@ public record NodeSettings(
     int bucketCapacity,
     int bucketThreads,
     int batchesPerDrain,
+    long idleSpinNs,
     int wheelSlots,
     long wheelSlotMs,
     long maxConns,
@@ -53,7 +55,7 @@ public record NodeSettings(
             throw new IllegalArgumentException("bucket count must be a power of two, got " + buckets);
         }
         return new NodeSettings(name, Integer.numberOfTrailingZeros(buckets), 1024,
-            Math.max(1, Math.min(buckets, Runtime.getRuntime().availableProcessors() - 1)), 16, 8192, 250,
+            Math.max(1, Math.min(buckets, Runtime.getRuntime().availableProcessors() - 1)), 16, 50_000, 8192, 250,
             SharedLimits.DEFAULT_MAX_CONNS, TransportConfig.embedded(name), FragConfig.DEFAULT);
     }
 
@@ -64,25 +66,31 @@ public record NodeSettings(
 
     public NodeSettings withBucketCapacity(final int capacity)
     {
-        return new NodeSettings(name, bucketBits, capacity, bucketThreads, batchesPerDrain, wheelSlots, wheelSlotMs,
-            maxConns, transport, fragments);
+        return new NodeSettings(name, bucketBits, capacity, bucketThreads, batchesPerDrain, idleSpinNs, wheelSlots,
+            wheelSlotMs, maxConns, transport, fragments);
     }
 
     public NodeSettings withBucketThreads(final int threads)
     {
-        return new NodeSettings(name, bucketBits, bucketCapacity, threads, batchesPerDrain, wheelSlots, wheelSlotMs,
-            maxConns, transport, fragments);
+        return new NodeSettings(name, bucketBits, bucketCapacity, threads, batchesPerDrain, idleSpinNs, wheelSlots,
+            wheelSlotMs, maxConns, transport, fragments);
     }
 
     public NodeSettings withMaxConns(final long max)
     {
-        return new NodeSettings(name, bucketBits, bucketCapacity, bucketThreads, batchesPerDrain, wheelSlots,
-            wheelSlotMs, max, transport, fragments);
+        return new NodeSettings(name, bucketBits, bucketCapacity, bucketThreads, batchesPerDrain, idleSpinNs,
+            wheelSlots, wheelSlotMs, max, transport, fragments);
+    }
+
+    public NodeSettings withIdleSpinNs(final long ns)
+    {
+        return new NodeSettings(name, bucketBits, bucketCapacity, bucketThreads, batchesPerDrain, ns, wheelSlots,
+            wheelSlotMs, maxConns, transport, fragments);
     }
 
     public NodeSettings withTransport(final TransportConfig config)
     {
-        return new NodeSettings(name, bucketBits, bucketCapacity, bucketThreads, batchesPerDrain, wheelSlots,
-            wheelSlotMs, maxConns, config, fragments);
+        return new NodeSettings(name, bucketBits, bucketCapacity, bucketThreads, batchesPerDrain, idleSpinNs,
+            wheelSlots, wheelSlotMs, maxConns, config, fragments);
     }
 }

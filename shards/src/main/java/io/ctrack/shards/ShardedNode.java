@@ -106,10 +106,15 @@ public final class ShardedNode implements AutoCloseable
                 for (final BucketState state : states)
                 {
                     final ActorRef<BucketActor.Command> ref = context.spawn(
-                        BucketActor.create(state, doorbells, settings.batchesPerDrain()),
+                        BucketActor.create(state, doorbells, settings.batchesPerDrain(), settings.idleSpinNs()),
                         "bucket-" + state.bucketId, DispatcherSelector.fromConfig(BUCKET_DISPATCHER));
                     refs.set(state.bucketId, ref);
                     spawned.add(ref);
+                }
+                if (driver.invoker() != null)
+                {
+                    context.spawn(DriverPump.create(driver), "aeron-driver",
+                        DispatcherSelector.fromConfig(BUCKET_DISPATCHER));
                 }
                 spawnedAdmin.complete(context.spawn(AdminActor.create(spawned, limits, settings.bucketBits()), "admin"));
                 spawnedBuckets.complete(List.copyOf(spawned));
@@ -127,6 +132,7 @@ public final class ShardedNode implements AutoCloseable
                 system.terminate();
                 awaitTermination(system);
             }
+            driver.resumeOwnPump();
             states.forEach(s -> CloseHelper.quietClose(s.endpoint));
             CloseHelper.quietClose(driver);
             throw ex instanceof RuntimeException ? (RuntimeException)ex : new IllegalStateException(ex);
@@ -139,6 +145,7 @@ public final class ShardedNode implements AutoCloseable
             "pekko.loglevel = WARNING\n"
             + "pekko.stdout-loglevel = WARNING\n"
             + "pekko.actor.default-dispatcher.fork-join-executor.parallelism-max = 2\n"
+            + "pekko.scheduler.tick-duration = 1ms\n"
             + BUCKET_DISPATCHER + " {\n"
             + "  type = Dispatcher\n"
             + "  executor = thread-pool-executor\n"
@@ -268,13 +275,14 @@ public final class ShardedNode implements AutoCloseable
     @Override
     public void close()
     {
+        system.terminate();
+        awaitTermination(system);
+        driver.resumeOwnPump();
         for (final PacketWorker worker : workers)
         {
             CloseHelper.quietClose(worker);
         }
         workers.clear();
-        system.terminate();
-        awaitTermination(system);
         for (final BucketState state : bucketStates)
         {
             CloseHelper.quietClose(state.endpoint);

@@ -37,6 +37,8 @@ public final class BucketEndpoint implements AutoCloseable
     private final Subscription subscription;
     private final EngineCounters counters;
     private ExclusivePublication[] verdictPublications = new ExclusivePublication[4];
+    /** Registration ids of verdict publications being created, by worker id (0: none pending). */
+    private long[] pendingRegistrations = new long[4];
     private final BatchFlyweight batch = new BatchFlyweight();
     private final VerdictBatchFlyweight verdicts = new VerdictBatchFlyweight();
     private final BufferClaim claim = new BufferClaim();
@@ -99,6 +101,12 @@ public final class BucketEndpoint implements AutoCloseable
         }
         final int count = batch.count();
         final ExclusivePublication publication = verdictPublication(batch.workerId());
+        if (publication == null)
+        {
+            // A worker this bucket has no verdict stream to yet: it is being created; retry the batch later.
+            heldBack = true;
+            return ControlledFragmentHandler.Action.ABORT;
+        }
         final long result = publication.tryClaim(VerdictBatchFlyweight.length(count), claim);
         if (result < 0)
         {
@@ -141,17 +149,33 @@ public final class BucketEndpoint implements AutoCloseable
         return failure == null ? ControlledFragmentHandler.Action.CONTINUE : ControlledFragmentHandler.Action.BREAK;
     }
 
+    /**
+     * The verdict stream to {@code workerId}, or null while it is being created. Creation is asynchronous: the
+     * bucket's thread never waits for the media driver (which, in INVOKER mode, may be driven from that very
+     * thread).
+     */
     private ExclusivePublication verdictPublication(final int workerId)
     {
         if (workerId >= verdictPublications.length)
         {
-            verdictPublications = Arrays.copyOf(verdictPublications, Math.max(workerId + 1, verdictPublications.length * 2));
+            final int n = Math.max(workerId + 1, verdictPublications.length * 2);
+            verdictPublications = Arrays.copyOf(verdictPublications, n);
+            pendingRegistrations = Arrays.copyOf(pendingRegistrations, n);
         }
         ExclusivePublication publication = verdictPublications[workerId];
         if (publication == null)
         {
-            publication = aeron.addExclusivePublication(config.publicationChannel(), config.verdictStream(workerId));
-            verdictPublications[workerId] = publication;
+            if (pendingRegistrations[workerId] == 0)
+            {
+                pendingRegistrations[workerId] =
+                    aeron.asyncAddExclusivePublication(config.publicationChannel(), config.verdictStream(workerId));
+            }
+            publication = aeron.getExclusivePublication(pendingRegistrations[workerId]);
+            if (publication != null)
+            {
+                verdictPublications[workerId] = publication;
+                pendingRegistrations[workerId] = 0;
+            }
         }
         return publication;
     }
@@ -162,10 +186,13 @@ public final class BucketEndpoint implements AutoCloseable
         return heldBack;
     }
 
-    /** Creates the verdict stream to {@code workerId} ahead of its first batch. */
-    public void connectWorker(final int workerId)
+    /**
+     * Starts creating the verdict stream to {@code workerId}, ahead of its first batch; returns true once it
+     * exists (call again until it does).
+     */
+    public boolean connectWorker(final int workerId)
     {
-        verdictPublication(workerId);
+        return verdictPublication(workerId) != null;
     }
 
     public int bucketId()
@@ -179,6 +206,13 @@ public final class BucketEndpoint implements AutoCloseable
         for (final ExclusivePublication publication : verdictPublications)
         {
             CloseHelper.quietClose(publication);
+        }
+        for (final long registration : pendingRegistrations)
+        {
+            if (registration != 0)
+            {
+                aeron.asyncRemovePublication(registration);
+            }
         }
         CloseHelper.quietClose(subscription);
     }

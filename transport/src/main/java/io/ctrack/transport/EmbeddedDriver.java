@@ -11,20 +11,25 @@ import java.io.File;
 
 /**
  * The node's Aeron: an embedded media driver (unless the config names an external one) and a client connected to
- * it. The driver runs its agents on one shared thread that backs off when idle, so on a small machine it does
- * not take a core from the packet path. Its directory is deleted on start and on close.
+ * it. The driver's agents either run on one shared thread that backs off when idle ({@code SHARED}), or have no
+ * thread at all ({@code INVOKER}): then the node drives the duty cycle through {@link #invoker()}, so on a small
+ * machine the driver never becomes a third busy thread next to the packet threads and the buckets. Its directory
+ * is deleted on start and on close.
  */
 public final class EmbeddedDriver implements AutoCloseable
 {
     private final MediaDriver driver;
     private final Aeron aeron;
     private final File dir;
+    private final org.agrona.concurrent.AgentInvoker invoker;
+    private Thread startupPump;
 
     private EmbeddedDriver(final MediaDriver driver, final Aeron aeron, final File dir)
     {
         this.driver = driver;
         this.aeron = aeron;
         this.dir = dir;
+        this.invoker = driver == null ? null : driver.sharedAgentInvoker();
     }
 
     public static EmbeddedDriver start(final TransportConfig config)
@@ -37,18 +42,109 @@ public final class EmbeddedDriver implements AutoCloseable
                 .aeronDirectoryName(dir.getAbsolutePath())
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)
-                .threadingMode(ThreadingMode.SHARED)
+                .threadingMode(config.driverInvoked() ? ThreadingMode.INVOKER : ThreadingMode.SHARED)
                 .sharedIdleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))
                 .ipcTermBufferLength(config.termLength())
                 .ipcMtuLength(config.mtu())
                 .termBufferSparseFile(true));
         }
+        final Thread pump = driver != null && driver.sharedAgentInvoker() != null ? startPump(driver) : null;
+        try
+        {
+            return connect(driver, dir, pump);
+        }
+        catch (final RuntimeException ex)
+        {
+            stopPump(pump);
+            throw ex;
+        }
+    }
+
+    /**
+     * Until the node takes over ({@link #handOver()}), a plain thread drives an invoked driver, so the client can
+     * connect and the node can create its publications and subscriptions.
+     */
+    private static Thread startPump(final MediaDriver driver)
+    {
+        // Stopped by a flag, never by interrupt: an interrupt during the driver's file I/O would close its channels.
+        final Thread pump = new PumpThread(driver);
+        pump.setDaemon(true);
+        pump.start();
+        return pump;
+    }
+
+    /** Drives an invoked driver until told to stop. */
+    private static final class PumpThread extends Thread
+    {
+        private final MediaDriver driver;
+        private volatile boolean running = true;
+
+        PumpThread(final MediaDriver driver)
+        {
+            super("aeron-driver-until-handover");
+            this.driver = driver;
+        }
+
+        @Override
+        public void run()
+        {
+            final org.agrona.concurrent.AgentInvoker invoker = driver.sharedAgentInvoker();
+            final org.agrona.concurrent.IdleStrategy idle = new BackoffIdleStrategy(10, 20, 1_000, 100_000);
+            while (running)
+            {
+                idle.idle(invoker.invoke());
+            }
+        }
+    }
+
+    private static void stopPump(final Thread pump)
+    {
+        if (pump != null)
+        {
+            ((PumpThread)pump).running = false;
+            try
+            {
+                pump.join();
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Drives an invoked driver from a thread of its own again (when the node's own driving stops, at shutdown), so
+     * that closing streams does not wait on a driver nobody runs. Idempotent.
+     */
+    public synchronized void resumeOwnPump()
+    {
+        if (startupPump == null && driver != null && driver.sharedAgentInvoker() != null)
+        {
+            startupPump = startPump(driver);
+        }
+    }
+
+    /**
+     * Stops the start-up thread that drives an invoked driver: from now on the caller calls {@link #invoker()}
+     * (from one thread at a time). Idempotent.
+     */
+    public synchronized void handOver()
+    {
+        stopPump(startupPump);
+        startupPump = null;
+    }
+
+    private static EmbeddedDriver connect(final MediaDriver driver, final File dir, final Thread pump)
+    {
         try
         {
             final Aeron aeron = Aeron.connect(new Aeron.Context()
                 .aeronDirectoryName(dir.getAbsolutePath())
                 .driverTimeoutMs(10_000));
-            return new EmbeddedDriver(driver, aeron, dir);
+            final EmbeddedDriver embedded = new EmbeddedDriver(driver, aeron, dir);
+            embedded.startupPump = pump;
+            return embedded;
         }
         catch (final RuntimeException ex)
         {
@@ -62,6 +158,15 @@ public final class EmbeddedDriver implements AutoCloseable
         return aeron;
     }
 
+    /**
+     * The driver's duty cycle when it has no thread of its own ({@code INVOKER} mode), or null. Whoever drives it
+     * must call {@code invoke()} from one thread at a time, often enough for publication limits to advance.
+     */
+    public org.agrona.concurrent.AgentInvoker invoker()
+    {
+        return invoker;
+    }
+
     public File dir()
     {
         return dir;
@@ -70,7 +175,9 @@ public final class EmbeddedDriver implements AutoCloseable
     @Override
     public void close()
     {
+        resumeOwnPump();
         CloseHelper.quietClose(aeron);
+        handOver();
         CloseHelper.quietClose(driver);
         if (driver != null && dir.exists())
         {

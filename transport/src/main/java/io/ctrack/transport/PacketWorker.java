@@ -439,6 +439,12 @@ public final class PacketWorker implements AutoCloseable
         completion.onComplete(ticket.seq, ticket.userTag);
     }
 
+    /** The sequence number the next submitted batch will get (its in-flight slot is {@code seq & (maxInFlight-1)}). */
+    public int nextSeq()
+    {
+        return nextSeq;
+    }
+
     /** Batches submitted and not yet complete. */
     public int inFlight()
     {

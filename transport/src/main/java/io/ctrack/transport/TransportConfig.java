@@ -13,6 +13,7 @@ import java.nio.file.Path;
  * @param verdictStreamBase stream id of worker 0's verdict stream; worker {@code w} uses base + w.
  * @param publishTimeoutNs  how long a publisher retries back-pressure before it counts the packets as dropped.
  * @param verdictTimeoutNs  how long a worker waits for a batch's verdicts before it answers the rest as dropped.
+ * @param driverInvoked     the embedded driver has no thread: the node drives its duty cycle (INVOKER mode).
  */
 public record TransportConfig(
     Path aeronDir,
@@ -22,9 +23,18 @@ public record TransportConfig(
     int batchStreamBase,
     int verdictStreamBase,
     long publishTimeoutNs,
-    long verdictTimeoutNs)
+    long verdictTimeoutNs,
+    boolean driverInvoked)
 {
     public static final int DEFAULT_TERM_LENGTH = 1 << 20;
+
+    /** Settings whose embedded driver (if any) runs on its own thread: for use without a node to drive it. */
+    public TransportConfig(final Path aeronDir, final boolean embeddedDriver, final int termLength, final int mtu,
+        final int batchStreamBase, final int verdictStreamBase, final long publishTimeoutNs, final long verdictTimeoutNs)
+    {
+        this(aeronDir, embeddedDriver, termLength, mtu, batchStreamBase, verdictStreamBase, publishTimeoutNs,
+            verdictTimeoutNs, false);
+    }
     public static final int DEFAULT_MTU = 8192;
 
     /** Defaults with an embedded driver in a fresh directory named after {@code nodeName} and this process. */
@@ -33,7 +43,7 @@ public record TransportConfig(
         final Path shm = Path.of("/dev/shm");
         final Path base = shm.toFile().isDirectory() ? shm : Path.of(System.getProperty("java.io.tmpdir"));
         return new TransportConfig(base.resolve("ctrack-" + nodeName + "-" + ProcessHandle.current().pid()),
-            true, DEFAULT_TERM_LENGTH, DEFAULT_MTU, 1000, 20_000, 50_000_000L, 5_000_000_000L);
+            true, DEFAULT_TERM_LENGTH, DEFAULT_MTU, 1000, 20_000, 50_000_000L, 5_000_000_000L, true);
     }
 
     /** The IPC channel publications use. */
@@ -55,6 +65,18 @@ public record TransportConfig(
     public TransportConfig withAeronDir(final Path dir, final boolean embedded)
     {
         return new TransportConfig(dir, embedded, termLength, mtu, batchStreamBase, verdictStreamBase,
-            publishTimeoutNs, verdictTimeoutNs);
+            publishTimeoutNs, verdictTimeoutNs, driverInvoked);
+    }
+
+    public TransportConfig withTermLength(final int length)
+    {
+        return new TransportConfig(aeronDir, embeddedDriver, length, mtu, batchStreamBase, verdictStreamBase,
+            publishTimeoutNs, verdictTimeoutNs, driverInvoked);
+    }
+
+    public TransportConfig withDriverInvoked(final boolean invoked)
+    {
+        return new TransportConfig(aeronDir, embeddedDriver, termLength, mtu, batchStreamBase, verdictStreamBase,
+            publishTimeoutNs, verdictTimeoutNs, invoked);
     }
 }
