@@ -99,6 +99,20 @@ final class NodeConfig
         };
     }
 
+    static io.ctrack.sweeper.SweepSettings sweepSettings(final Config config)
+    {
+        try
+        {
+            final Config c = config.getConfig("ctrack.sweeper");
+            return new io.ctrack.sweeper.SweepSettings(c.getDuration("interval", TimeUnit.MILLISECONDS),
+                c.getDuration("min-interval", TimeUnit.MILLISECONDS), c.getInt("budget"));
+        }
+        catch (final ConfigException | IllegalArgumentException ex)
+        {
+            throw new UserError("bad configuration: " + ex.getMessage());
+        }
+    }
+
     static String adminHost(final Config config)
     {
         return config.getString("ctrack.admin.host");

@@ -44,10 +44,11 @@ public final class RunCommand implements Callable<Integer>
         final CountDownLatch stop = new CountDownLatch(1);
         try (ShardedNode node = ShardedNode.start(settings))
         {
+            final io.ctrack.sweeper.Sweepers sweepers = io.ctrack.sweeper.Sweepers.start(node, NodeConfig.sweepSettings(config));
             final AdminServer admin;
             try
             {
-                admin = new AdminServer(host, port, new Dpctl(node));
+                admin = new AdminServer(host, port, new Dpctl(node, sweepers));
             }
             catch (final BindException ex)
             {

@@ -105,6 +105,7 @@ interface TrackingEngine extends AutoCloseable
 
         Sharded(final int buckets)
         {
+            // No sweepers here: replay may run on capture time, and expired connections are absent on lookup anyway.
             node = ShardedNode.start(NodeSettings.defaults("cli", buckets));
             try
             {

@@ -387,7 +387,9 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
 
     private Behavior<Command> onSweepStep(final SweepStep command)
     {
+        final long start = System.nanoTime();
         final int removed = state.table.sweep(command.nowMs(), command.budget());
+        state.counters.add(io.ctrack.engine.status.EngineCounter.SWEEP_NANOS, System.nanoTime() - start);
         command.replyTo().tell(new Swept(state.bucketId, removed, state.table.sweepBehind(command.nowMs()),
             state.table.nextSweepDueMs()));
         return this;

@@ -266,6 +266,21 @@ public final class ShardedNode implements AutoCloseable
         return totals;
     }
 
+    /**
+     * Expiry lateness over all buckets: bucket counts of {@link io.ctrack.engine.status.LatencyHistogram} summed
+     * into {@code into}; returns the largest lateness seen (ms).
+     */
+    public long lateness(final long[] into)
+    {
+        long max = 0;
+        for (final BucketState state : bucketStates)
+        {
+            state.table.lateness().addTo(into);
+            max = Math.max(max, state.table.lateness().maxMs());
+        }
+        return max;
+    }
+
     /** Times bucket {@code bucket}'s behavior was restarted by its supervisor. */
     public long bucketRestarts(final int bucket)
     {

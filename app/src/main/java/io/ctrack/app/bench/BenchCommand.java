@@ -14,7 +14,7 @@ import java.io.PrintStream;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks through the full sharded path (Open vSwitch's workloads, and more).",
-    subcommands = { EstablishedBench.class, ZonesBench.class, InsertBench.class, FlushBench.class,
+    subcommands = { EstablishedBench.class, ZonesBench.class, InsertBench.class, FlushBench.class, SweepBench.class,
         CommandLine.HelpCommand.class })
 public final class BenchCommand implements Runnable
 {

@@ -24,11 +24,14 @@ public final class Dpctl
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     private final ShardedNode node;
+    private final io.ctrack.sweeper.Sweepers sweepers;
     private volatile boolean tcpSeqCheck = true;
 
-    public Dpctl(final ShardedNode node)
+    /** @param sweepers the node's sweepers, or null if it has none. */
+    public Dpctl(final ShardedNode node, final io.ctrack.sweeper.Sweepers sweepers)
     {
         this.node = node;
+        this.sweepers = sweepers;
     }
 
     /** The commands and their syntax, for help. */
@@ -41,6 +44,7 @@ public final class Dpctl
         + "  ct-set-limits [default=N] [zone=N,limit=M]... | ct-del-limits [default] [zone=N[,N]...]%n"
         + "  ct-get-limits [zone=N[,N]...]%n"
         + "  ct-enable-tcp-seq-chk | ct-disable-tcp-seq-chk | ct-get-tcp-seq-chk%n"
+        + "  ct-set-sweep-interval MS | ct-get-sweep-interval%n"
         + "ctrack commands:%n"
         + "  ct-set-timeout-policy ID [ATTR=SECONDS]...   (ATTR: tcp_syn_sent ... icmp_reply)%n"
         + "  ct-del-timeout-policy ID%n"
@@ -71,6 +75,8 @@ public final class Dpctl
             case "ct-enable-tcp-seq-chk" -> setSeqCheck(true, out);
             case "ct-disable-tcp-seq-chk" -> setSeqCheck(false, out);
             case "ct-get-tcp-seq-chk" -> out.accept("TCP sequence checking: " + (tcpSeqCheck ? "enabled" : "disabled"));
+            case "ct-set-sweep-interval" -> setSweepInterval(rest, out);
+            case "ct-get-sweep-interval" -> out.accept(Long.toString(sweepers().intervalMs()));
             case "ct-set-timeout-policy" -> setTimeoutPolicy(rest);
             case "ct-del-timeout-policy" -> delTimeoutPolicy(rest);
             case "ct-set-zone-policy" -> setZonePolicy(rest);
@@ -350,6 +356,39 @@ public final class Dpctl
     {
         out.accept(result(node.ask(replyTo -> new AdminActor.SetTcpSeqCheck(enabled, replyTo))));
         tcpSeqCheck = enabled;
+    }
+
+    private io.ctrack.sweeper.Sweepers sweepers() throws DpctlException
+    {
+        if (sweepers == null)
+        {
+            throw new DpctlException("this node runs no sweepers");
+        }
+        return sweepers;
+    }
+
+    /** Open vSwitch's {@code ct-set-sweep-interval MS}: a positive number of milliseconds. */
+    private void setSweepInterval(final List<String> args, final Consumer<String> out) throws DpctlException
+    {
+        if (args.size() != 1)
+        {
+            throw new DpctlException("invalid sweep value");
+        }
+        final long ms;
+        try
+        {
+            ms = Long.parseLong(args.get(0));
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new DpctlException("invalid sweep value");
+        }
+        if (ms <= 0 || ms > 0xFFFF_FFFFL)
+        {
+            throw new DpctlException("invalid sweep value");
+        }
+        sweepers().intervalMs(ms);
+        out.accept("setting sweep interval successful");
     }
 
     private void setTimeoutPolicy(final List<String> args) throws DpctlException

@@ -37,7 +37,11 @@ public enum EngineCounter
     DROPPED_BAD_BATCH(28, "dropped: batch with an unknown wire version"),
     VERDICT_BACK_PRESSURE(29, "batches held back: worker's verdict stream full (retried)"),
     PUBLISH_RETRIES(30, "batch publications retried after back-pressure"),
-    REQUESTS(31, "requests tracked by buckets");
+    REQUESTS(31, "requests tracked by buckets"),
+    SWEEP_STEPS(32, "sweep steps"),
+    SWEEP_STEPS_AT_BUDGET(33, "sweep steps that used their whole budget"),
+    SWEEP_EXAMINED(34, "connections examined by sweeps"),
+    SWEEP_NANOS(35, "nanoseconds spent in sweep steps");
 
     private static final EngineCounter[] BY_ID = values();
 

@@ -10,6 +10,7 @@ import io.ctrack.engine.l4.OtherTracker;
 import io.ctrack.engine.packet.Protocols;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.status.EngineCounters;
+import io.ctrack.engine.status.LatencyHistogram;
 import io.ctrack.engine.tcp.TcpTracker;
 import io.ctrack.engine.timeout.TimeoutAttr;
 import io.ctrack.engine.timeout.TimeoutPolicies;
@@ -57,6 +58,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
     private int resizeAt;
 
     private boolean lastReply;
+    private final LatencyHistogram lateness = new LatencyHistogram();
     private long sweepNowMs;
     private int sweptRemoved;
 
@@ -488,8 +490,20 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
     {
         sweepNowMs = nowMs;
         sweptRemoved = 0;
-        wheel.sweep(nowMs, budget, this);
+        final int examined = wheel.sweep(nowMs, budget, this);
+        counters.increment(EngineCounter.SWEEP_STEPS);
+        counters.add(EngineCounter.SWEEP_EXAMINED, examined);
+        if (examined >= budget)
+        {
+            counters.increment(EngineCounter.SWEEP_STEPS_AT_BUDGET);
+        }
         return sweptRemoved;
+    }
+
+    /** Expiry lateness of connections removed by sweeps: removal time minus expiration, in milliseconds. */
+    public LatencyHistogram lateness()
+    {
+        return lateness;
     }
 
     /** True while expiry slots that have passed at {@code nowMs} remain unswept. */
@@ -514,6 +528,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
     @Override
     public void expired(final int ref)
     {
+        lateness.record(sweepNowMs - expirationMs(ref));
         remove(ref, EngineCounter.CONN_EXPIRED);
         sweptRemoved++;
     }
