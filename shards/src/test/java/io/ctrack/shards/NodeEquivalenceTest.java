@@ -11,8 +11,10 @@ import io.ctrack.engine.testing.ConntrackDriver;
 import io.ctrack.engine.testing.Corpus;
 import io.ctrack.transport.PacketWorker;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -28,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A node answers every packet as the embedded engine does, whatever the number of buckets. */
+@ExtendWith(LogCapturingExtension.class)
 class NodeEquivalenceTest
 {
     @ParameterizedTest

@@ -6,8 +6,10 @@ import io.ctrack.engine.ct.Verdict;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.transport.PacketWorker;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * equals the number of such verdicts, summed over workers and buckets. Under forced back-pressure, and with buckets
  * failing in the middle of batches.
  */
+@ExtendWith(LogCapturingExtension.class)
 class PacketConservationTest
 {
     private static final EngineCounter[] DROP_REASONS = {
@@ -41,11 +44,11 @@ class PacketConservationTest
     void shouldAccountForEveryPacketUnderBackPressure() throws Exception
     {
         final NodeSettings settings = NodeTesting.withTransport(NodeTesting.settings("conserve-bp", 16), 64 * 1024,
-            TimeUnit.MICROSECONDS.toNanos(20), TimeUnit.SECONDS.toNanos(10));
+            TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.SECONDS.toNanos(3));
         final ShardedNode node = ShardedNode.start(settings);
         try
         {
-            final Tally tally = run(node, 3, 150, 512, 64, false);
+            final Tally tally = run(node, 3, 150, 1024, 64, false);
 
             assertTrue(tally.dropped(EngineCounter.DROPPED_BACK_PRESSURE) > 0,
                 "the test must force back-pressure: " + tally);
@@ -61,10 +64,13 @@ class PacketConservationTest
     @Timeout(60)
     void shouldAccountForEveryPacketWhenBucketsFailInsideBatches() throws Exception
     {
-        final ShardedNode node = ShardedNode.start(NodeTesting.settings("conserve-fail", 16));
+        // A short verdict timeout bounds the run if a bucket misses a wake-up (see BucketWakeUpTest).
+        final NodeSettings settings = NodeTesting.settings("conserve-fail", 16);
+        final ShardedNode node = ShardedNode.start(NodeTesting.withTransport(settings,
+            settings.transport().termLength(), settings.transport().publishTimeoutNs(), TimeUnit.SECONDS.toNanos(3)));
         try
         {
-            final Tally tally = run(node, 3, 250, 128, 16, true);
+            final Tally tally = run(node, 3, 400, 128, 16, true);
 
             assertTrue(tally.dropped(EngineCounter.DROPPED_BUCKET_FAILURE) > 0, "faults fired inside batches: " + tally);
             long restarts = 0;
@@ -201,7 +207,7 @@ class PacketConservationTest
                 node.bucketRefs().get(bucket).tell(new BucketActor.InjectFault("chaos drill", chaos.nextInt(40)));
                 tally.faultsSent++;
             }
-            Thread.sleep(injectFaults ? 10 : 20);
+            Thread.sleep(injectFaults ? 2 : 20);
         }
         for (final Thread thread : threads)
         {

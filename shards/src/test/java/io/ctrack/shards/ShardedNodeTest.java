@@ -6,8 +6,10 @@ import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.testing.TestPackets;
 import io.ctrack.transport.PacketWorker;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@ExtendWith(LogCapturingExtension.class)
 class ShardedNodeTest
 {
     @Test
