@@ -135,7 +135,8 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
     {
     }
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    /** Shorter than {@code ShardedNode}'s ask timeout, so a requester hears "timed out" rather than nothing. */
+    private static final Duration TIMEOUT = Duration.ofSeconds(25);
 
     private final List<ActorRef<BucketActor.Command>> buckets;
     private final SharedLimits limits;
@@ -340,8 +341,25 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
         return reply(command.replyTo(), Result.ok(sb.toString(), 0));
     }
 
+    private static String badPolicyId(final int policyId)
+    {
+        return policyId < 0 || policyId > io.ctrack.engine.timeout.TimeoutPolicies.MAX_POLICY_ID ?
+            "timeout policy id must be 0-" + io.ctrack.engine.timeout.TimeoutPolicies.MAX_POLICY_ID + ", got " + policyId
+            : null;
+    }
+
     private Behavior<Command> onSetTimeoutPolicy(final SetTimeoutPolicy command)
     {
+        final int attrs = io.ctrack.engine.timeout.TimeoutAttr.count();
+        if (badPolicyId(command.policyId()) != null)
+        {
+            return reply(command.replyTo(), Result.error(badPolicyId(command.policyId())));
+        }
+        if (command.seconds().length != attrs)
+        {
+            return reply(command.replyTo(), Result.error("a policy has " + attrs + " timeouts, got "
+                + command.seconds().length));
+        }
         this.<BucketActor.Done>fanOut((bucket, self) -> new BucketActor.SetTimeoutPolicy(command.policyId(),
             command.seconds(), self), replies -> Result.ok("", 0), command.replyTo());
         return this;
@@ -349,6 +367,10 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
 
     private Behavior<Command> onDeleteTimeoutPolicy(final DeleteTimeoutPolicy command)
     {
+        if (badPolicyId(command.policyId()) != null)
+        {
+            return reply(command.replyTo(), Result.error(badPolicyId(command.policyId())));
+        }
         this.<BucketActor.Done>fanOut((bucket, self) -> new BucketActor.DeleteTimeoutPolicy(command.policyId(), self),
             replies -> Result.ok("", 0), command.replyTo());
         return this;
@@ -356,6 +378,14 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
 
     private Behavior<Command> onSetZonePolicy(final SetZonePolicy command)
     {
+        if (badPolicyId(command.policyId()) != null)
+        {
+            return reply(command.replyTo(), Result.error(badPolicyId(command.policyId())));
+        }
+        if (command.zone() < 0 || command.zone() > 0xFFFF)
+        {
+            return reply(command.replyTo(), Result.error("zone must be 0-65535, got " + command.zone()));
+        }
         this.<BucketActor.Done>fanOut((bucket, self) -> new BucketActor.SetZonePolicy(command.zone(),
             command.policyId(), self), replies -> Result.ok("", 0), command.replyTo());
         return this;

@@ -114,7 +114,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     /**
      * Makes the behavior throw, to exercise supervision (tests, chaos drills): at once, or, if
      * {@code afterRequests} is not negative, while tracking the request that many requests from now (in the middle
-     * of a batch: the rest of that batch is answered "dropped").
+     * of a batch: that request and the rest of its batch are answered "dropped: bucket failure").
      */
     public record InjectFault(String reason, int afterRequests) implements Command
     {
@@ -152,6 +152,8 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     private final Doorbells doorbells;
     private final int batchesPerDrain;
     private final long idleSpinNs;
+    /** The latest time a sweep was asked for, with the latest batch time: the bucket's clock for admin work. */
+    private long latestSweepNowMs;
     /** When the stream was first found empty in the current idle spell (0: not idle). */
     private long idleSinceNs;
     private final BucketEndpoint.BatchProcessor processor;
@@ -211,6 +213,17 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             .build();
     }
 
+    /**
+     * The bucket's "now" for admin work (dump, flush): the latest time it was given by a batch or a sweep step,
+     * so connections tracked on another clock (a capture's) are judged on that clock; the wall clock only before
+     * anything was given.
+     */
+    private long clockMs()
+    {
+        final long given = Math.max(state.endpoint.latestNowMs(), latestSweepNowMs);
+        return given != 0 ? given : System.currentTimeMillis();
+    }
+
     private Behavior<Command> onRestart()
     {
         state.restarts++;
@@ -244,8 +257,10 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         }
         idleSinceNs = 0;
         doorbells.park(bucket);
-        // Poll once more after parking, so a batch committed just before the park is not left waiting.
-        if (state.endpoint.poll(batchesPerDrain, processor) > 0 && doorbells.unpark(bucket))
+        // Poll once more after parking, so a batch committed just before the park is not left waiting (nor one held
+        // back for verdict room: no doorbell will come for it).
+        final int more = state.endpoint.poll(batchesPerDrain, processor);
+        if ((more > 0 || state.endpoint.heldBack()) && doorbells.unpark(bucket))
         {
             getContext().getSelf().tell(Drain.INSTANCE);
         }
@@ -284,7 +299,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
 
     private Behavior<Command> onFlushKey(final FlushKey command)
     {
-        final boolean found = state.table.flushKey(command.key().toRequest(new CtRequest()), System.currentTimeMillis());
+        final boolean found = state.table.flushKey(command.key().toRequest(new CtRequest()), clockMs());
         command.replyTo().tell(new Flushed(state.bucketId, found ? 1 : 0));
         return this;
     }
@@ -294,7 +309,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         final int zone = command.zone();
         final ConnMatch match = command.match();
         final long[] removed = { 0 };
-        final long next = state.table.scan(command.cursor(), SLICE, System.currentTimeMillis(), null, e ->
+        final long next = state.table.scan(command.cursor(), SLICE, clockMs(), null, e ->
         {
             final boolean hit = (zone < 0 || e.zone() == zone) && match.matches(e);
             removed[0] += hit ? 1 : 0;
@@ -316,7 +331,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     {
         final List<String> lines = new ArrayList<>();
         final int zone = command.zone();
-        final long next = state.table.scan(command.cursor(), SLICE, System.currentTimeMillis(), e ->
+        final long next = state.table.scan(command.cursor(), SLICE, clockMs(), e ->
         {
             if (zone < 0 || e.zone() == zone)
             {
@@ -388,6 +403,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     private Behavior<Command> onSweepStep(final SweepStep command)
     {
         final long start = System.nanoTime();
+        latestSweepNowMs = Math.max(latestSweepNowMs, command.nowMs());
         final int removed = state.table.sweep(command.nowMs(), command.budget());
         state.counters.add(io.ctrack.engine.status.EngineCounter.SWEEP_NANOS, System.nanoTime() - start);
         command.replyTo().tell(new Swept(state.bucketId, removed, state.table.sweepBehind(command.nowMs()),

@@ -48,6 +48,9 @@ public final class ShardedNode implements AutoCloseable
     private final ActorRef<AdminActor.Command> admin;
     private final List<PacketWorker> workers = new CopyOnWriteArrayList<>();
     private final AtomicInteger nextWorkerId = new AtomicInteger();
+    /** Counters of closed workers, so totals never go backwards. */
+    private final java.util.concurrent.atomic.AtomicLongArray retiredWorkerCounters =
+        new java.util.concurrent.atomic.AtomicLongArray(EngineCounter.count());
 
     private ShardedNode(final NodeSettings settings, final EmbeddedDriver driver, final SharedLimits limits,
         final List<BucketState> bucketStates, final Doorbells doorbells, final ActorSystem<Void> system,
@@ -197,7 +200,15 @@ public final class ShardedNode implements AutoCloseable
     /** Closes a worker and forgets it. */
     public void closeWorker(final PacketWorker worker)
     {
-        workers.remove(worker);
+        if (workers.remove(worker))
+        {
+            final long[] values = new long[EngineCounter.count()];
+            worker.counters().addTo(values);
+            for (int i = 0; i < values.length; i++)
+            {
+                retiredWorkerCounters.addAndGet(i, values[i]);
+            }
+        }
         worker.close();
     }
 
@@ -262,6 +273,10 @@ public final class ShardedNode implements AutoCloseable
         for (final PacketWorker worker : workers)
         {
             worker.counters().addTo(totals);
+        }
+        for (int i = 0; i < totals.length; i++)
+        {
+            totals[i] += retiredWorkerCounters.get(i);
         }
         return totals;
     }

@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The node's connection limits, shared by all its buckets without locks: the global connection limit and
  * per-zone limits (a default and per-zone values; 0 = unlimited), checked against exact counts kept in atomic
- * counters. A bucket reserves before it commits ({@link #tryAdmit}: increment, and undo if over the limit) and
+ * counters. A bucket reserves before it commits ({@link #tryAdmit}, compare-and-set against the limit) and
  * releases on every removal, so the counts never drift and a limit is never exceeded, even by buckets committing
  * at the same moment.
  */
@@ -37,25 +37,31 @@ public final class SharedLimits implements Admission
     @Override
     public int tryAdmit(final int zone)
     {
+        // Compare-and-set loops: a commit is refused only if the count really is at the limit, even when other
+        // buckets are committing at the same moment.
         final int limit = zoneLimit(zone);
-        if (limit > 0)
+        int zoneCount;
+        do
         {
-            if (countByZone.incrementAndGet(zone) > limit)
+            zoneCount = countByZone.get(zone);
+            if (limit > 0 && zoneCount >= limit)
             {
-                countByZone.decrementAndGet(zone);
                 return EngineCounter.COMMIT_REFUSED_ZONE_LIMIT.id();
             }
         }
-        else
+        while (!countByZone.compareAndSet(zone, zoneCount, zoneCount + 1));
+        final long max = maxConns;
+        long total;
+        do
         {
-            countByZone.incrementAndGet(zone);
+            total = count.get();
+            if (total >= max)
+            {
+                countByZone.decrementAndGet(zone);
+                return EngineCounter.COMMIT_REFUSED_TABLE_FULL.id();
+            }
         }
-        if (count.incrementAndGet() > maxConns)
-        {
-            count.decrementAndGet();
-            countByZone.decrementAndGet(zone);
-            return EngineCounter.COMMIT_REFUSED_TABLE_FULL.id();
-        }
+        while (!count.compareAndSet(total, total + 1));
         return ADMITTED;
     }
 

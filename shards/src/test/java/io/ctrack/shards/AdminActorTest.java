@@ -12,7 +12,6 @@ import io.ctrack.transport.PacketWorker;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -585,10 +584,6 @@ class AdminActorTest
      */
     @Test
     @Timeout(60)
-    @Disabled("suspected bug: BucketActor.onDumpSlice/onFlushMatching/onFlushKey scan with System.currentTimeMillis() "
-        + "instead of the packet clock, so connections tracked with another time base (replay --clock pcap, a datapath "
-        + "with its own clock) vanish from dump-conntrack (observed: 0 of 50 lines) and flush by tuple answers "
-        + "'Tuple not found' (the lookup removes them as expired)")
     void shouldDumpConnectionsTrackedAtThePacketClock()
     {
         start("dump-clock", 4);
@@ -608,10 +603,6 @@ class AdminActorTest
     /** Control-path arguments a bucket cannot use are answered with an error, without failing the buckets. */
     @Test
     @Timeout(60)
-    @Disabled("suspected bug: AdminActor forwards SetTimeoutPolicy/SetZonePolicy/DeleteTimeoutPolicy unchecked; "
-        + "TimeoutPolicies throws IllegalArgumentException inside every BucketActor (16 supervisor restarts), no bucket "
-        + "replies, and the requester gets a timeout (FanOut waits 60 s, ShardedNode.ask gives up after 30 s) instead "
-        + "of the message 'a policy has 11 timeouts, got 3'")
     void shouldAnswerBadTimeoutPolicyArgumentsWithAnError() throws Exception
     {
         start("bad-policy", 16);

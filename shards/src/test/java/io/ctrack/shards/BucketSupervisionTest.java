@@ -8,7 +8,6 @@ import io.ctrack.engine.testing.TestPackets;
 import io.ctrack.transport.PacketWorker;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -188,10 +187,6 @@ class BucketSupervisionTest
      */
     @Test
     @Timeout(60)
-    @Disabled("suspected bug: InjectFault(afterRequests) documents that the rest of the batch after the failing request "
-        + "is answered dropped (DROPPED_BUCKET_FAILURE), but BucketEndpoint catches the exception per request and "
-        + "keeps tracking the rest of the batch with the failed behavior's table; only the failing request is dropped "
-        + "(observed with InjectFault(.., 3) and a batch of 10 new UDP flows: only position 3 dropped, 4-9 new|trk)")
     void shouldAnswerTheRestOfTheBatchDroppedAfterAFaultInsideIt()
     {
         node = ShardedNode.start(NodeTesting.settings("supervise-rest", 1));

@@ -7,7 +7,6 @@ import io.ctrack.engine.testing.TestPackets;
 import io.ctrack.transport.PacketWorker;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -25,12 +24,6 @@ class BucketWakeUpTest
 {
     @Test
     @Timeout(60)
-    @Disabled("suspected bug (lost wake-up): a bucket parks with a batch in its stream and no doorbell comes, so the "
-        + "batch waits for the next ring or ends as DROPPED_VERDICT_TIMEOUT. Two paths: (1) BucketActor.onDrain ignores "
-        + "heldBack() after the poll that follows park(): a batch held back for verdict room is never retried; (2) that "
-        + "poll can return 0 at a term end having consumed only padding (BucketEndpointTest). Observed: a timeout "
-        + "within 2-4 s on every run; a WAKE sent afterwards processes exactly the timed-out packets; with (1) fixed in "
-        + "a scratch copy about 1 run in 5 still times out, with (1) and (2) fixed none did (20 of 20 runs of 8 s)")
     void shouldAnswerEveryBatchWhenTheWorkerIsSlowToReadVerdicts()
     {
         final NodeSettings settings = NodeTesting.withTransport(NodeTesting.settings("wake", 1).withIdleSpinNs(0),

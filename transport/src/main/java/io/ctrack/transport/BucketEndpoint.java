@@ -26,8 +26,9 @@ import java.util.Arrays;
  * claims the verdict space on the sending worker's verdict stream first (so a batch is tracked only once the
  * answer has room: back-pressure from a slow worker leaves the batch in the stream to be retried, nothing is
  * applied twice), tracks every request through {@link BatchProcessor} straight into the claimed space, and
- * commits. A request whose processing throws gets a dropped verdict (counted); the first such exception is
- * rethrown after the batch is answered, so the bucket's supervisor sees it. Used by one thread at a time.
+ * commits. If a request's processing throws, it and the rest of its batch get dropped verdicts (counted), the
+ * batch is committed, and the exception is rethrown, so the bucket's supervisor sees it. Used by one thread at a
+ * time.
  */
 public final class BucketEndpoint implements AutoCloseable
 {
@@ -50,6 +51,7 @@ public final class BucketEndpoint implements AutoCloseable
     private RuntimeException failure;
     private int batchesThisPoll;
     private boolean heldBack;
+    private long latestNowMs;
 
     public BucketEndpoint(final int bucketId, final Aeron aeron, final TransportConfig config,
         final EngineCounters counters)
@@ -69,8 +71,9 @@ public final class BucketEndpoint implements AutoCloseable
     }
 
     /**
-     * Processes at most {@code batchLimit} batches. Returns how many were processed; 0 means the stream was empty
-     * (or every waiting batch is held back by a full verdict stream).
+     * Processes at most {@code batchLimit} batches. Returns the work done: the number of batches processed, or 1 if
+     * the stream only advanced (past the padding at the end of a term); 0 means it was empty, or every waiting
+     * batch is held back by a full verdict stream ({@link #heldBack()}).
      *
      * @throws RuntimeException the first exception a request's processing threw, after its batch was answered.
      */
@@ -79,7 +82,17 @@ public final class BucketEndpoint implements AutoCloseable
         this.processor = processor;
         this.batchesThisPoll = 0;
         this.heldBack = false;
+        final long before = position();
         subscription.controlledPoll(handler, batchLimit);
+        if (batchesThisPoll == 0 && failure == null && position() != before)
+        {
+            // Only the padding at the end of a term was consumed: the next batch starts the next term.
+            subscription.controlledPoll(handler, batchLimit);
+            if (batchesThisPoll == 0)
+            {
+                batchesThisPoll = 1;
+            }
+        }
         final RuntimeException thrown = failure;
         if (thrown != null)
         {
@@ -87,6 +100,23 @@ public final class BucketEndpoint implements AutoCloseable
             throw thrown;
         }
         return batchesThisPoll;
+    }
+
+    /** Sum of the positions of the stream's images: it moves whenever anything is consumed. */
+    private long position()
+    {
+        long sum = 0;
+        for (int i = 0, n = subscription.imageCount(); i < n; i++)
+        {
+            sum += subscription.imageAtIndex(i).position();
+        }
+        return sum;
+    }
+
+    /** The latest time any batch was tracked at (0 before the first): the bucket's clock for admin work. */
+    public long latestNowMs()
+    {
+        return latestNowMs;
     }
 
     private ControlledFragmentHandler.Action onFragment(
@@ -125,10 +155,18 @@ public final class BucketEndpoint implements AutoCloseable
         verdicts.wrap(out, claim.offset()).header(count, bucketId, batch.batchSeq());
         batch.readParams(params);
         final long nowMs = batch.nowMs();
+        latestNowMs = Math.max(latestNowMs, nowMs);
         for (int i = 0; i < count; i++)
         {
             verdicts.position(i, batch.position(i));
             final Verdict verdict = verdicts.verdict(i);
+            if (failure != null)
+            {
+                // The bucket failed earlier in this batch: its state is suspect until its supervisor restarts it.
+                verdict.dropped(EngineCounter.DROPPED_BUCKET_FAILURE.id());
+                counters.increment(EngineCounter.DROPPED_BUCKET_FAILURE);
+                continue;
+            }
             try
             {
                 processor.process(batch.readRequest(i, request), params, nowMs, verdict);
@@ -137,10 +175,7 @@ public final class BucketEndpoint implements AutoCloseable
             {
                 verdict.dropped(EngineCounter.DROPPED_BUCKET_FAILURE.id());
                 counters.increment(EngineCounter.DROPPED_BUCKET_FAILURE);
-                if (failure == null)
-                {
-                    failure = ex;
-                }
+                failure = ex;
             }
         }
         claim.commit();

@@ -75,6 +75,9 @@ public final class PacketWorker implements AutoCloseable
 
     private final Ticket[] tickets;
     private final int ticketMask;
+    /** The ticket being submitted: never expired from inside its own submit (its publish retries poll). */
+    private Ticket submitting;
+    private long nextExpiryCheckNs;
     private int nextSeq;
     private long nextTag = 1;
     private Completion completion = (seq, tag) -> { };
@@ -203,6 +206,21 @@ public final class PacketWorker implements AutoCloseable
             return -1;
         }
         nextSeq++;
+        submitting = ticket;
+        try
+        {
+            return submit(ticket, seq, frames, params, nowMs, verdicts, verdictOffset, userTag);
+        }
+        finally
+        {
+            submitting = null;
+        }
+    }
+
+    private int submit(final Ticket ticket, final int seq, final FrameBatch frames, final ExecParams params,
+        final long nowMs, final MutableDirectBuffer verdicts, final int verdictOffset, final long userTag)
+    {
+        final int count = frames.count();
         final long tagBase = nextTag;
         nextTag += count;
         ticket.start(seq, verdicts, verdictOffset, count, tagBase, userTag, System.nanoTime() + config.verdictTimeoutNs());
@@ -357,17 +375,24 @@ public final class PacketWorker implements AutoCloseable
         final int read = verdictSubscription.poll(verdictHandler, 64);
         if (read == 0)
         {
-            expireTickets();
+            final long now = System.nanoTime();
+            if (now - nextExpiryCheckNs >= 0)
+            {
+                nextExpiryCheckNs = now + EXPIRY_CHECK_PERIOD_NS;
+                expireTickets(now);
+            }
         }
         return read;
     }
 
-    private void expireTickets()
+    /** Deadlines are checked at most this often: a timeout fires up to this much late. */
+    private static final long EXPIRY_CHECK_PERIOD_NS = 1_000_000;
+
+    private void expireTickets(final long now)
     {
-        final long now = System.nanoTime();
         for (final Ticket ticket : tickets)
         {
-            if (ticket.inUse && now - ticket.deadlineNs > 0)
+            if (ticket.inUse && ticket != submitting && now - ticket.deadlineNs > 0)
             {
                 // Positions still waiting were pre-answered "dropped: verdict timeout".
                 counters.add(EngineCounter.DROPPED_VERDICT_TIMEOUT, ticket.outstanding);

@@ -28,6 +28,15 @@ public record TransportConfig(
 {
     public static final int DEFAULT_TERM_LENGTH = 1 << 20;
 
+    public TransportConfig
+    {
+        if (publishTimeoutNs < 0 || verdictTimeoutNs <= publishTimeoutNs)
+        {
+            throw new IllegalArgumentException("the verdict timeout (" + verdictTimeoutNs + " ns) must be longer than "
+                + "the publish timeout (" + publishTimeoutNs + " ns): a batch may wait that long to be published");
+        }
+    }
+
     /** Settings whose embedded driver (if any) runs on its own thread: for use without a node to drive it. */
     public TransportConfig(final Path aeronDir, final boolean embeddedDriver, final int termLength, final int mtu,
         final int batchStreamBase, final int verdictStreamBase, final long publishTimeoutNs, final long verdictTimeoutNs)

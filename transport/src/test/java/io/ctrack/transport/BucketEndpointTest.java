@@ -113,11 +113,6 @@ class BucketEndpointTest
      */
     @Test
     @Timeout(30)
-    @org.junit.jupiter.api.Disabled("suspected bug: at the end of a term BucketEndpoint.poll() consumes only the "
-        + "padding frame (Image.controlledPoll stops at the term end) and returns 0 while the next batch waits at the "
-        + "start of the next term; BucketActor parks on that 0, and a batch whose doorbell rang before the park waits "
-        + "for the next ring or the verdict timeout. Observed: batches of 20 requests (1,440-byte frames) in a 64 KiB "
-        + "term, the poll for batch 45, the first in the second term, returns 0. BucketWakeUpTest shows the stall")
     void shouldNotAnswerEmptyWhileABatchWaitsBehindTheEndOfATerm()
     {
         final TransportConfig config = BucketHarness.config(64 * 1024, TimeUnit.MILLISECONDS.toNanos(50),
@@ -129,8 +124,15 @@ class BucketEndpointTest
             {
                 worker.submit(batchOf(freshFlows(20)), ExecParams.commit(0), 1, poisoned(20), 0, i);
 
-                assertEquals(1, harness.endpoints[0].poll(16, harness.processors[0]),
-                    "batch " + i + " is in the stream");
+                int got = harness.endpoints[0].poll(16, harness.processors[0]);
+                // 0 is allowed only when the batch is held back for verdict room (and says so): then it comes later.
+                while (got == 0)
+                {
+                    assertTrue(harness.endpoints[0].heldBack(), "batch " + i + " is in the stream but poll answered empty");
+                    worker.poll();
+                    got = harness.endpoints[0].poll(16, harness.processors[0]);
+                }
+                assertEquals(1, got, "batch " + i + " is in the stream");
                 BucketHarness.await(() -> worker.poll() > 0 && worker.inFlight() == 0, "verdicts of batch");
             }
         }
@@ -163,14 +165,14 @@ class BucketEndpointTest
                 () -> endpoint.poll(16, failing));
 
             assertEquals("boom 2", thrown.getMessage(), "the first failure is rethrown");
-            assertEquals(5, calls.get(), "the poll stops after the failing batch");
-            assertEquals(2, harness.bucketCounters[0].get(EngineCounter.DROPPED_BUCKET_FAILURE));
+            assertEquals(3, calls.get(), "nothing of the batch is tracked after the failure, and the poll stops");
+            assertEquals(3, harness.bucketCounters[0].get(EngineCounter.DROPPED_BUCKET_FAILURE));
             assertEquals(5, harness.bucketCounters[0].get(EngineCounter.REQUESTS));
             BucketHarness.await(() -> worker.poll() > 0, "verdicts of the failed batch");
             for (int i = 0; i < 5; i++)
             {
                 final Verdict v = verdict(first, i);
-                if (i == 2 || i == 3)
+                if (i >= 2)
                 {
                     assertEquals(Verdict.FLAG_DROPPED, v.flags(), "position " + i);
                     assertEquals(EngineCounter.DROPPED_BUCKET_FAILURE.id(), v.reason());

@@ -400,24 +400,20 @@ class PacketWorkerTest
     }
 
     /**
-     * A batch whose publication is still retrying back-pressure when its own verdict timeout passes: the worker's
-     * retry loop polls, the poll expires the batch being submitted (counting its packets as timed out and calling
-     * the completion), and then the failed claim answers the same packets "back-pressure" and counts them again,
-     * writing into a verdict buffer that the caller was already told is complete.
+     * A batch whose publication is still retrying back-pressure when its own verdict timeout passes (four bucket
+     * streams, none polled, each retried up to the publish timeout, together longer than the verdict timeout): the
+     * worker's retry loop polls, and that poll must not expire the batch being submitted, or its packets would be
+     * counted as timed out and again as back-pressured, and their verdicts rewritten after the completion callback.
      */
     @Test
     @Timeout(30)
-    @org.junit.jupiter.api.Disabled("suspected bug: PacketWorker.claim() polls, and poll() expires the ticket of the "
-        + "batch still being submitted when verdictTimeoutNs < time spent in back-pressure retries: its packets are "
-        + "counted twice (DROPPED_VERDICT_TIMEOUT and DROPPED_BACK_PRESSURE) and its verdicts are rewritten after "
-        + "the completion callback ran")
     void shouldCountEachDroppedPacketOnceWhenTheVerdictTimeoutPassesDuringBackPressure()
     {
-        final TransportConfig config = BucketHarness.config(64 * 1024, TimeUnit.MILLISECONDS.toNanos(100),
-            TimeUnit.MILLISECONDS.toNanos(20));
+        final TransportConfig config = BucketHarness.config(64 * 1024, TimeUnit.MILLISECONDS.toNanos(20),
+            TimeUnit.MILLISECONDS.toNanos(30));
         final int perBatch = 64;
-        final int batches = 16;
-        try (BucketHarness harness = new BucketHarness(config, 0))
+        final int batches = 48;
+        try (BucketHarness harness = new BucketHarness(config, 2))
         {
             final Map<Long, String> atCompletion = new HashMap<>();
             final List<UnsafeBuffer> outs = new ArrayList<>();
@@ -455,6 +451,14 @@ class PacketWorkerTest
             assertEquals(droppedVerdicts, worker.counters().get(EngineCounter.DROPPED_BACK_PRESSURE)
                 + worker.counters().get(EngineCounter.DROPPED_VERDICT_TIMEOUT), "each dropped packet counted once");
         }
+    }
+
+    @Test
+    void shouldRefuseAVerdictTimeoutNoLongerThanThePublishTimeout()
+    {
+        final IllegalArgumentException ex = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+            () -> BucketHarness.config(64 * 1024, TimeUnit.MILLISECONDS.toNanos(100), TimeUnit.MILLISECONDS.toNanos(20)));
+        assertTrue(ex.getMessage().contains("verdict timeout"), ex.getMessage());
     }
 
     @Test

@@ -35,7 +35,7 @@ public enum EngineCounter
     DROPPED_BUCKET_FAILURE(26, "dropped: the bucket failed while tracking the packet"),
     DROPPED_NO_WORKER(27, "dropped: verdicts for a worker that is gone"),
     DROPPED_BAD_BATCH(28, "dropped: batch with an unknown wire version"),
-    VERDICT_BACK_PRESSURE(29, "batches held back: worker's verdict stream full (retried)"),
+    VERDICT_BACK_PRESSURE(29, "bucket polls that found a worker's verdict stream full (batch left and retried)"),
     PUBLISH_RETRIES(30, "batch publications retried after back-pressure"),
     REQUESTS(31, "requests tracked by buckets"),
     SWEEP_STEPS(32, "sweep steps"),
