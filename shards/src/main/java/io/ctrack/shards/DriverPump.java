@@ -1,22 +1,19 @@
 package io.ctrack.shards;
 
-import org.agrona.concurrent.AgentInvoker;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 import java.time.Duration;
 
 /**
- * Drives an embedded Aeron media driver that has no thread of its own ({@code INVOKER} mode) from the bucket
- * dispatcher: each {@code Tick} runs one duty cycle. While the driver finds work (publication limits to move under
- * traffic) or has found some recently, it ticks again right away through the mailbox, between the buckets'
- * messages; once idle it ticks on a timer. An actor handles one message at a time, which is what the invoker
- * needs; and the driver never becomes an extra busy thread.
+ * Keeps an embedded Aeron media driver that has no thread of its own ({@code INVOKER} mode) running when nobody
+ * else does: packet workers run its duty cycle while they wait (see {@link io.ctrack.transport.DriverDuty}), and
+ * this actor runs it on a timer every millisecond, so a node without traffic still answers the driver's
+ * keepalives and stream set-ups. It never spins: under traffic the workers do the driver's work.
  */
 final class DriverPump
 {
-    private static final int IDLE_TICKS_BEFORE_TIMER = 256;
-    private static final Duration IDLE_PERIOD = Duration.ofMillis(1);
+    private static final Duration PERIOD = Duration.ofMillis(1);
 
     private DriverPump()
     {
@@ -31,30 +28,18 @@ final class DriverPump
     {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
         {
-            // From here on this actor alone drives the driver.
+            // From here on the driver runs only through its shared duty (this actor and the workers).
             driver.handOver();
-            final AgentInvoker invoker = driver.invoker();
-            final int[] idleTicks = { 0 };
-            context.getSelf().tell(Tick.INSTANCE);
+            final io.ctrack.transport.DriverDuty duty = driver.duty();
+            duty.tryInvoke();
+            timers.startTimerWithFixedDelay(Tick.INSTANCE, PERIOD);
             return Behaviors.receive(Object.class)
                 .onMessageEquals(Tick.INSTANCE, () ->
                 {
-                    if (invoker.invoke() > 0)
+                    // Catch up on what accumulated since the last tick, boundedly.
+                    for (int i = 0; i < 16 && duty.tryInvoke() > 0; i++)
                     {
-                        idleTicks[0] = 0;
-                    }
-                    else
-                    {
-                        idleTicks[0]++;
-                    }
-                    if (idleTicks[0] < IDLE_TICKS_BEFORE_TIMER)
-                    {
-                        context.getSelf().tell(Tick.INSTANCE);
-                    }
-                    else
-                    {
-                        idleTicks[0] = IDLE_TICKS_BEFORE_TIMER / 2;
-                        timers.startSingleTimer(Tick.INSTANCE, IDLE_PERIOD);
+                        // keep going while there is work
                     }
                     return Behaviors.same();
                 })

@@ -153,7 +153,7 @@ public final class ShardedNode implements AutoCloseable
             + "  type = Dispatcher\n"
             + "  executor = thread-pool-executor\n"
             + "  thread-pool-executor.fixed-pool-size = " + settings.bucketThreads() + "\n"
-            + "  throughput = 4\n"
+            + "  throughput = 64\n"
             + "}\n")
             .withFallback(ConfigFactory.load());
     }
@@ -167,7 +167,7 @@ public final class ShardedNode implements AutoCloseable
     {
         final int id = nextWorkerId.getAndIncrement();
         final PacketWorker worker = new PacketWorker(id, driver.aeron(), settings.transport(), settings.bucketBits(),
-            doorbells, settings.fragments(), new EngineCounters(), maxInFlight);
+            doorbells, settings.fragments(), new EngineCounters(), maxInFlight).driverDuty(driver.duty());
         try
         {
             final List<CompletableFuture<BucketActor.Done>> connected = new ArrayList<>();

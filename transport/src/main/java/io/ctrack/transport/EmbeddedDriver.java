@@ -22,14 +22,16 @@ public final class EmbeddedDriver implements AutoCloseable
     private final Aeron aeron;
     private final File dir;
     private final org.agrona.concurrent.AgentInvoker invoker;
+    private final DriverDuty duty;
     private Thread startupPump;
 
-    private EmbeddedDriver(final MediaDriver driver, final Aeron aeron, final File dir)
+    private EmbeddedDriver(final MediaDriver driver, final Aeron aeron, final File dir, final DriverDuty duty)
     {
         this.driver = driver;
         this.aeron = aeron;
         this.dir = dir;
         this.invoker = driver == null ? null : driver.sharedAgentInvoker();
+        this.duty = duty;
     }
 
     public static EmbeddedDriver start(final TransportConfig config)
@@ -48,10 +50,12 @@ public final class EmbeddedDriver implements AutoCloseable
                 .ipcMtuLength(config.mtu())
                 .termBufferSparseFile(true));
         }
-        final Thread pump = driver != null && driver.sharedAgentInvoker() != null ? startPump(driver) : null;
+        final DriverDuty duty = driver != null && driver.sharedAgentInvoker() != null ?
+            new DriverDuty(driver.sharedAgentInvoker()) : null;
+        final Thread pump = duty != null ? startPump(duty) : null;
         try
         {
-            return connect(driver, dir, pump);
+            return connect(driver, dir, pump, duty);
         }
         catch (final RuntimeException ex)
         {
@@ -64,10 +68,10 @@ public final class EmbeddedDriver implements AutoCloseable
      * Until the node takes over ({@link #handOver()}), a plain thread drives an invoked driver, so the client can
      * connect and the node can create its publications and subscriptions.
      */
-    private static Thread startPump(final MediaDriver driver)
+    private static Thread startPump(final DriverDuty duty)
     {
         // Stopped by a flag, never by interrupt: an interrupt during the driver's file I/O would close its channels.
-        final Thread pump = new PumpThread(driver);
+        final Thread pump = new PumpThread(duty);
         pump.setDaemon(true);
         pump.start();
         return pump;
@@ -76,23 +80,22 @@ public final class EmbeddedDriver implements AutoCloseable
     /** Drives an invoked driver until told to stop. */
     private static final class PumpThread extends Thread
     {
-        private final MediaDriver driver;
+        private final DriverDuty duty;
         private volatile boolean running = true;
 
-        PumpThread(final MediaDriver driver)
+        PumpThread(final DriverDuty duty)
         {
             super("aeron-driver-until-handover");
-            this.driver = driver;
+            this.duty = duty;
         }
 
         @Override
         public void run()
         {
-            final org.agrona.concurrent.AgentInvoker invoker = driver.sharedAgentInvoker();
             final org.agrona.concurrent.IdleStrategy idle = new BackoffIdleStrategy(10, 20, 1_000, 100_000);
             while (running)
             {
-                idle.idle(invoker.invoke());
+                idle.idle(duty.tryInvoke());
             }
         }
     }
@@ -119,9 +122,9 @@ public final class EmbeddedDriver implements AutoCloseable
      */
     public synchronized void resumeOwnPump()
     {
-        if (startupPump == null && driver != null && driver.sharedAgentInvoker() != null)
+        if (startupPump == null && duty != null)
         {
-            startupPump = startPump(driver);
+            startupPump = startPump(duty);
         }
     }
 
@@ -135,14 +138,15 @@ public final class EmbeddedDriver implements AutoCloseable
         startupPump = null;
     }
 
-    private static EmbeddedDriver connect(final MediaDriver driver, final File dir, final Thread pump)
+    private static EmbeddedDriver connect(final MediaDriver driver, final File dir, final Thread pump,
+        final DriverDuty duty)
     {
         try
         {
             final Aeron aeron = Aeron.connect(new Aeron.Context()
                 .aeronDirectoryName(dir.getAbsolutePath())
                 .driverTimeoutMs(10_000));
-            final EmbeddedDriver embedded = new EmbeddedDriver(driver, aeron, dir);
+            final EmbeddedDriver embedded = new EmbeddedDriver(driver, aeron, dir, duty);
             embedded.startupPump = pump;
             return embedded;
         }
@@ -165,6 +169,12 @@ public final class EmbeddedDriver implements AutoCloseable
     public org.agrona.concurrent.AgentInvoker invoker()
     {
         return invoker;
+    }
+
+    /** The shared duty cycle of an invoked driver, or null: every caller runs it through this, one at a time. */
+    public DriverDuty duty()
+    {
+        return duty;
     }
 
     public File dir()

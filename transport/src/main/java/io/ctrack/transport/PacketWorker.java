@@ -81,6 +81,8 @@ public final class PacketWorker implements AutoCloseable
     private int nextSeq;
     private long nextTag = 1;
     private Completion completion = (seq, tag) -> { };
+    private DriverDuty driverDuty;
+    private int emptyPolls;
     private Conntrack.FragmentListener fragmentListener = Conntrack.FragmentListener.NONE;
 
     /**
@@ -135,6 +137,13 @@ public final class PacketWorker implements AutoCloseable
     public PacketWorker completion(final Completion completion)
     {
         this.completion = completion;
+        return this;
+    }
+
+    /** Lets this worker run the media driver's duty cycle while it waits (INVOKER mode), or null. */
+    public PacketWorker driverDuty(final DriverDuty duty)
+    {
+        this.driverDuty = duty;
         return this;
     }
 
@@ -353,6 +362,11 @@ public final class PacketWorker implements AutoCloseable
             {
                 return false;
             }
+            if (driverDuty != null)
+            {
+                // The limit we are waiting on moves when the driver runs.
+                driverDuty.tryInvoke();
+            }
             // Keep draining verdicts: the buckets may be waiting for room on our verdict stream.
             if (poll() == 0)
             {
@@ -373,8 +387,14 @@ public final class PacketWorker implements AutoCloseable
     public int poll()
     {
         final int read = verdictSubscription.poll(verdictHandler, 64);
-        if (read == 0)
+        if (read == 0 && (++emptyPolls & EMPTY_POLLS_PER_CHECK_MASK) == 0)
         {
+            // While waiting, now and then: run the media driver's duty cycle, and look at deadlines (reading the clock
+            // on every empty poll would cost more than the poll).
+            if (driverDuty != null)
+            {
+                driverDuty.tryInvoke();
+            }
             final long now = System.nanoTime();
             if (now - nextExpiryCheckNs >= 0)
             {
@@ -384,6 +404,8 @@ public final class PacketWorker implements AutoCloseable
         }
         return read;
     }
+
+    private static final int EMPTY_POLLS_PER_CHECK_MASK = 63;
 
     /** Deadlines are checked at most this often: a timeout fires up to this much late. */
     private static final long EXPIRY_CHECK_PERIOD_NS = 1_000_000;
