@@ -115,11 +115,30 @@ final class NodeConfig
 
     static String adminHost(final Config config)
     {
-        return config.getString("ctrack.admin.host");
+        try
+        {
+            return config.getString("ctrack.admin.host");
+        }
+        catch (final ConfigException ex)
+        {
+            throw new UserError("bad configuration: " + ex.getMessage());
+        }
     }
 
     static int adminPort(final Config config)
     {
-        return config.getInt("ctrack.admin.port");
+        try
+        {
+            final int port = config.getInt("ctrack.admin.port");
+            if (port < 0 || port > 65535)
+            {
+                throw new UserError("ctrack.admin.port must be 0-65535, got " + port);
+            }
+            return port;
+        }
+        catch (final ConfigException ex)
+        {
+            throw new UserError("bad configuration: " + ex.getMessage());
+        }
     }
 }

@@ -59,6 +59,10 @@ public final class RunCommand implements Callable<Integer>
             {
                 throw new UserError(ex.getMessage());
             }
+            catch (final IOException ex)
+            {
+                throw new UserError("cannot open the admin channel on " + host + ":" + port + ": " + ex);
+            }
             final Thread hook = new Thread(stop::countDown, "ctrack-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             System.out.printf("ctrack node '%s' running: %d buckets on %d thread(s), admin on %s:%d, aeron dir %s%n",
@@ -82,6 +86,14 @@ public final class RunCommand implements Callable<Integer>
                 // closing the admin socket: nothing to do
             }
             System.out.println("ctrack node '" + settings.name() + "' stopping");
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            }
+            catch (final IllegalStateException ex)
+            {
+                // already shutting down: the hook is running
+            }
         }
         return 0;
     }

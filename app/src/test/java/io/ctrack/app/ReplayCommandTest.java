@@ -3,6 +3,7 @@ package io.ctrack.app;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -23,9 +24,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The {@code replay} command as a user runs it: golden comparison with Open vSwitch's output for every capture
  * of the reference corpus (batch 1 and 32), and one-line errors with exit code 2 for unusable files.
  */
+@Timeout(60)
 class ReplayCommandTest
 {
-    private static Path corpus()
+    static Path corpus()
     {
         final String dir = System.getProperty("ctrack.corpus.dir", "../../shared/corpus");
         return Path.of(dir).toAbsolutePath().normalize();
@@ -149,8 +151,10 @@ class ReplayCommandTest
     {
     }
 
+    /** Runs the command line as {@code Main.main} does (logging initialised first), capturing stdout and stderr. */
     static synchronized Result run(final String... args)
     {
+        org.slf4j.LoggerFactory.getILoggerFactory();
         final PrintStream oldOut = System.out;
         final PrintStream oldErr = System.err;
         final ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -21,7 +21,7 @@ import java.util.function.LongSupplier;
 public final class SweeperActor extends AbstractBehavior<SweeperActor.Command>
 {
     /** Messages a sweeper understands. */
-    public sealed interface Command permits Tick, StepDone, SetSettings, GetSettings
+    public sealed interface Command permits Tick, StepTimeout, StepDone, SetSettings, GetSettings
     {
     }
 
@@ -29,6 +29,15 @@ public final class SweeperActor extends AbstractBehavior<SweeperActor.Command>
     {
         INSTANCE
     }
+
+    /** A step not answered in time (the bucket failed while sweeping): forget it and carry on. */
+    private enum StepTimeout implements Command
+    {
+        INSTANCE
+    }
+
+    /** How long a step may take to be answered before the sweeper stops waiting for it. */
+    static final Duration STEP_TIMEOUT = Duration.ofSeconds(30);
 
     private record StepDone(BucketActor.Swept swept) implements Command
     {
@@ -77,6 +86,7 @@ public final class SweeperActor extends AbstractBehavior<SweeperActor.Command>
     {
         return newReceiveBuilder()
             .onMessageEquals(Tick.INSTANCE, this::onTick)
+            .onMessageEquals(StepTimeout.INSTANCE, this::onStepTimeout)
             .onMessage(StepDone.class, this::onStepDone)
             .onMessage(SetSettings.class, this::onSetSettings)
             .onMessage(GetSettings.class, command ->
@@ -93,6 +103,18 @@ public final class SweeperActor extends AbstractBehavior<SweeperActor.Command>
         {
             stepInFlight = true;
             bucket.tell(new BucketActor.SweepStep(settings.budget(), clockMs.getAsLong(), stepReplies));
+            timers.startSingleTimer(StepTimeout.INSTANCE, StepTimeout.INSTANCE, STEP_TIMEOUT);
+        }
+        return this;
+    }
+
+    private Behavior<Command> onStepTimeout()
+    {
+        if (stepInFlight)
+        {
+            getContext().getLog().warn("sweep step of {} not answered within {}; sweeping on", bucket.path(), STEP_TIMEOUT);
+            stepInFlight = false;
+            getContext().getSelf().tell(Tick.INSTANCE);
         }
         return this;
     }
@@ -100,6 +122,7 @@ public final class SweeperActor extends AbstractBehavior<SweeperActor.Command>
     private Behavior<Command> onStepDone(final StepDone done)
     {
         stepInFlight = false;
+        timers.cancel(StepTimeout.INSTANCE);
         final BucketActor.Swept swept = done.swept();
         final long delayMs;
         if (swept.behind())

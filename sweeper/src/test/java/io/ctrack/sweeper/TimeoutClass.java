@@ -1,0 +1,126 @@
+package io.ctrack.sweeper;
+
+import io.ctrack.engine.testing.PacketBuilder;
+import io.ctrack.engine.testing.TestPackets;
+import io.ctrack.engine.timeout.TimeoutAttr;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.ctrack.engine.testing.TestPackets.ACK;
+import static io.ctrack.engine.testing.TestPackets.FIN;
+import static io.ctrack.engine.testing.TestPackets.PSH;
+import static io.ctrack.engine.testing.TestPackets.SYN;
+
+/**
+ * One conversation per timeout attribute: the packets that leave a connection in the state whose timeout is that
+ * attribute (Open vSwitch's {@code tcp_conn_update} / {@code other_conn_update} / {@code icmp_conn_update} with
+ * the {@code conntrack-tp.c} mapping). Flow {@code n} uses addresses derived from {@code n}, so conversations of
+ * different flows never meet.
+ */
+enum TimeoutClass
+{
+    UDP_FIRST(TimeoutAttr.UDP_FIRST),
+    UDP_SINGLE(TimeoutAttr.UDP_SINGLE),
+    UDP_MULTIPLE(TimeoutAttr.UDP_MULTIPLE),
+    ICMP_FIRST(TimeoutAttr.ICMP_FIRST),
+    ICMP_REPLY(TimeoutAttr.ICMP_REPLY),
+    TCP_SYN_SENT(TimeoutAttr.TCP_SYN_SENT),
+    TCP_SYN_RECV(TimeoutAttr.TCP_SYN_RECV),
+    TCP_ESTABLISHED(TimeoutAttr.TCP_ESTABLISHED),
+    TCP_FIN_WAIT(TimeoutAttr.TCP_FIN_WAIT),
+    TCP_TIME_WAIT(TimeoutAttr.TCP_TIME_WAIT),
+    TCP_CLOSE(TimeoutAttr.TCP_CLOSE);
+
+    private final TimeoutAttr attr;
+
+    TimeoutClass(final TimeoutAttr attr)
+    {
+        this.attr = attr;
+    }
+
+    TimeoutAttr attr()
+    {
+        return attr;
+    }
+
+    static String client(final int n)
+    {
+        return "10." + ((n >>> 8) & 0xFF) + "." + (n & 0xFF) + ".1";
+    }
+
+    static String server(final int n)
+    {
+        return "172.16." + ((n >>> 8) & 0xFF) + "." + (n & 0xFF);
+    }
+
+    /** The conversation of flow {@code n} that ends in this class. */
+    List<byte[]> frames(final int n)
+    {
+        final String c = client(n);
+        final String s = server(n);
+        final int sport = 20_000 + (n & 0x7FFF);
+        return switch (this)
+        {
+            case UDP_FIRST -> udp(c, s, sport, 1, false);
+            case UDP_SINGLE -> udp(c, s, sport, 2, false);
+            case UDP_MULTIPLE -> udp(c, s, sport, 1, true);
+            case ICMP_FIRST -> icmp(c, s, n, false);
+            case ICMP_REPLY -> icmp(c, s, n, true);
+            case TCP_SYN_SENT -> tcp(c, s, sport, 1);
+            case TCP_SYN_RECV -> tcp(c, s, sport, 2);
+            case TCP_ESTABLISHED -> tcp(c, s, sport, 5);
+            case TCP_FIN_WAIT -> tcp(c, s, sport, 6);
+            case TCP_TIME_WAIT -> tcp(c, s, sport, 7);
+            case TCP_CLOSE -> tcp(c, s, sport, 8);
+        };
+    }
+
+    static List<byte[]> udp(final String client, final String server, final int sport, final int requests,
+        final boolean reply)
+    {
+        final List<byte[]> out = new ArrayList<>();
+        for (int i = 0; i < requests; i++)
+        {
+            out.add(TestPackets.ipv4(client, server).udp(sport, 53).payload(12).build());
+        }
+        if (reply)
+        {
+            out.add(TestPackets.ipv4(server, client).udp(53, sport).payload(30).build());
+        }
+        return out;
+    }
+
+    private static List<byte[]> icmp(final String client, final String server, final int n, final boolean reply)
+    {
+        final List<byte[]> out = new ArrayList<>();
+        out.add(TestPackets.ipv4(client, server).echo(8, n & 0xFFFF, 1).payload(16).build());
+        if (reply)
+        {
+            out.add(TestPackets.ipv4(server, client).echo(0, n & 0xFFFF, 1).payload(16).build());
+        }
+        return out;
+    }
+
+    /** The first {@code steps} of: SYN, SYN/ACK, ACK, data, ACK, FIN, FIN/ACK, ACK. */
+    private static List<byte[]> tcp(final String clientIp, final String serverIp, final int sport, final int steps)
+    {
+        final long c = 1_000;
+        final long s = 5_000;
+        final PacketBuilder client = TestPackets.ipv4(clientIp, serverIp).tcp(sport, 80);
+        final PacketBuilder server = TestPackets.ipv4(serverIp, clientIp).tcp(80, sport);
+        final List<byte[]> out = new ArrayList<>();
+        out.add(client.flags(SYN).seq(c).ack(0).window(64240).wscale(7).build());
+        out.add(server.flags(SYN | ACK).seq(s).ack(c + 1).window(65160).wscale(7).build());
+        client.wscale(-1);
+        server.wscale(-1);
+        out.add(client.flags(ACK).seq(c + 1).ack(s + 1).window(502).build());
+        out.add(client.flags(PSH | ACK).seq(c + 1).ack(s + 1).payload(20).build());
+        out.add(server.flags(ACK).seq(s + 1).ack(c + 21).window(509).build());
+        client.payload(0);
+        out.add(client.flags(FIN | ACK).seq(c + 21).ack(s + 1).build());
+        out.add(server.flags(FIN | ACK).seq(s + 1).ack(c + 22).build());
+        out.add(client.flags(ACK).seq(c + 22).ack(s + 2).build());
+        return out.subList(0, steps);
+    }
+}
