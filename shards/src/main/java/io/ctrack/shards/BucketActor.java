@@ -233,8 +233,39 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     private Behavior<Command> onDrain()
     {
         final int bucket = state.bucketId;
-        final int processed = state.endpoint.poll(batchesPerDrain, processor);
-        if (processed > 0 || state.endpoint.heldBack())
+        // Poll in a bounded loop rather than one poll per message: under traffic the next batch is usually a few
+        // microseconds away, and a message to ourselves per batch would cost as much as the batch. Bounded by
+        // batchesPerDrain batches and by idleSpinNs of consecutive empty polls, so other actors on this thread wait
+        // at most that long.
+        int processed = 0;
+        boolean heldBack = false;
+        long emptySince = 0;
+        while (processed < batchesPerDrain)
+        {
+            final int n = state.endpoint.poll(batchesPerDrain - processed, processor);
+            heldBack = state.endpoint.heldBack();
+            if (n > 0)
+            {
+                processed += n;
+                emptySince = 0;
+                continue;
+            }
+            if (heldBack)
+            {
+                break;
+            }
+            final long now = System.nanoTime();
+            if (emptySince == 0)
+            {
+                emptySince = now;
+            }
+            else if (now - emptySince > IN_HANDLER_SPIN_NS)
+            {
+                break;
+            }
+            Thread.onSpinWait();
+        }
+        if (processed > 0 || heldBack)
         {
             // More may be waiting, or a batch waits for room on a worker's verdict stream: come back after
             // whatever else is in the mailbox.
@@ -242,9 +273,8 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             getContext().getSelf().tell(Drain.INSTANCE);
             return this;
         }
-        // Stream empty. Under traffic the next batch is usually microseconds away, and waking a parked dispatcher
-        // thread costs tens of microseconds: keep polling (through the mailbox, so other actors on this thread run
-        // in between) for a short while before parking.
+        // Stream empty. Keep coming back (through the mailbox, so other actors on this thread run in between) for
+        // idleSpinNs before parking: waking a parked dispatcher thread costs tens of microseconds.
         final long now = System.nanoTime();
         if (idleSinceNs == 0)
         {
@@ -266,6 +296,9 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         }
         return this;
     }
+
+    /** Consecutive empty polls within one drain message before it yields the thread. */
+    private static final long IN_HANDLER_SPIN_NS = 5_000;
 
     private Behavior<Command> onFlushZone(final FlushZone command)
     {
