@@ -25,7 +25,7 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
     /** Admin commands. */
     public sealed interface Command permits FlushAll, FlushZone, FlushMatching, Dump, GetNConns,
         SetMaxConns, GetMaxConns, SetZoneLimits, DeleteZoneLimits, GetZoneLimits, SetTimeoutPolicy,
-        DeleteTimeoutPolicy, SetZonePolicy, SetTcpSeqCheck, CountConnections, FailBucket
+        DeleteTimeoutPolicy, SetZonePolicy, SetTcpSeqCheck, CountConnections, FailBucket, FanOut.Free
     {
     }
 
@@ -137,10 +137,16 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
 
     /** Shorter than {@code ShardedNode}'s ask timeout, so a requester hears "timed out" rather than nothing. */
     private static final Duration TIMEOUT = Duration.ofSeconds(25);
+    /** Children run where the admin actor runs (the bucket dispatcher): fewer thread hand-offs per command. */
+    private static final org.apache.pekko.actor.typed.Props SAME_DISPATCHER =
+        org.apache.pekko.actor.typed.DispatcherSelector.sameAsParent();
+    /** Collectors kept for reuse; more are spawned while many commands are in progress at once. */
+    private static final int MAX_FREE_COLLECTORS = 8;
 
     private final List<ActorRef<BucketActor.Command>> buckets;
     private final SharedLimits limits;
     private final int bucketBits;
+    private final java.util.ArrayDeque<ActorRef<Object>> freeCollectors = new java.util.ArrayDeque<>();
 
     private AdminActor(final ActorContext<Command> context, final List<ActorRef<BucketActor.Command>> buckets,
         final SharedLimits limits, final int bucketBits)
@@ -177,6 +183,7 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
             .onMessage(SetTcpSeqCheck.class, this::onSetTcpSeqCheck)
             .onMessage(CountConnections.class, this::onCount)
             .onMessage(FailBucket.class, this::onFailBucket)
+            .onMessage(FanOut.Free.class, this::onCollectorFree)
             .build();
     }
 
@@ -190,9 +197,33 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
         BucketActor.Command> command, final java.util.function.Function<List<R>, Result> reduce,
         final ActorRef<Result> replyTo)
     {
-        getContext().spawnAnonymous(FanOut.create(buckets, command, replies ->
-            replies == null ? Result.error("timed out waiting for the buckets") : reduce.apply(replies), replyTo,
-            TIMEOUT));
+        fanOut(buckets, command, replies ->
+            replies == null ? Result.error("timed out waiting for the buckets") : reduce.apply(replies), replyTo);
+    }
+
+    private <R> void fanOut(final List<ActorRef<BucketActor.Command>> targets,
+        final java.util.function.BiFunction<ActorRef<BucketActor.Command>, ActorRef<R>, BucketActor.Command> command,
+        final java.util.function.Function<List<R>, Result> reduce, final ActorRef<Result> replyTo)
+    {
+        ActorRef<Object> collector = freeCollectors.pollFirst();
+        if (collector == null)
+        {
+            collector = getContext().spawnAnonymous(FanOut.create(getContext().getSelf()), SAME_DISPATCHER);
+        }
+        collector.tell(new FanOut.Job<>(targets, command, reduce, replyTo, TIMEOUT));
+    }
+
+    private Behavior<Command> onCollectorFree(final FanOut.Free free)
+    {
+        if (freeCollectors.size() < MAX_FREE_COLLECTORS)
+        {
+            freeCollectors.addFirst(free.collector());
+        }
+        else
+        {
+            getContext().stop(free.collector());
+        }
+        return this;
     }
 
     private static Result flushed(final List<BucketActor.Flushed> replies)
@@ -235,11 +266,10 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
             final int hash = key.toRequest(new io.ctrack.engine.key.CtRequest()).hash();
             final ActorRef<BucketActor.Command> bucket =
                 buckets.get(io.ctrack.transport.PacketWorker.bucketOf(hash, bucketBits));
-            getContext().spawnAnonymous(FanOut.<BucketActor.Flushed, Result>create(List.of(bucket),
-                (b, self) -> new BucketActor.FlushKey(key, self),
+            this.<BucketActor.Flushed>fanOut(List.of(bucket), (b, self) -> new BucketActor.FlushKey(key, self),
                 replies -> replies == null ? Result.error("timed out waiting for the bucket")
                     : replies.get(0).removed() == 0 ? Result.error("Tuple not found") : flushed(replies),
-                command.replyTo(), TIMEOUT));
+                command.replyTo());
             return this;
         }
         this.<BucketActor.Flushed>fanOut((bucket, self) -> new BucketActor.FlushMatching(command.zone(), match,
@@ -256,7 +286,7 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
 
     private Behavior<Command> onDump(final Dump command)
     {
-        getContext().spawnAnonymous(DumpSession.create(buckets, command.zone(), command.replyTo()));
+        getContext().spawnAnonymous(DumpSession.create(buckets, command.zone(), command.replyTo()), SAME_DISPATCHER);
         return this;
     }
 

@@ -24,7 +24,8 @@ import java.util.List;
  * One hash bucket: the only owner of its {@link ConnTable}. Packets reach it over its Aeron stream, never as
  * messages: a {@link #WAKE} (rung by a publisher's doorbell) or its own {@code Drain} makes it poll the stream in
  * bounded steps ({@code batchesPerDrain} batches, then it yields by sending itself another {@code Drain}); when the
- * stream has stayed empty for {@code idleSpinNs} it parks and waits for the next doorbell instead of spinning. Admin work that touches many
+ * stream has stayed empty for a few microseconds it parks and waits for the next doorbell (its thread spins a while
+ * longer for any work, see {@link SpinningExecutor}). Admin work that touches many
  * connections (flushes, dumps) is done in slices interleaved with packet batches, so verdict latency stays
  * bounded while it runs.
  * <p>
@@ -151,21 +152,17 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     private final BucketState state;
     private final Doorbells doorbells;
     private final int batchesPerDrain;
-    private final long idleSpinNs;
     /** The latest time a sweep was asked for, with the latest batch time: the bucket's clock for admin work. */
     private long latestSweepNowMs;
-    /** When the stream was first found empty in the current idle spell (0: not idle). */
-    private long idleSinceNs;
     private final BucketEndpoint.BatchProcessor processor;
 
     private BucketActor(final ActorContext<Command> context, final BucketState state, final Doorbells doorbells,
-        final int batchesPerDrain, final long idleSpinNs)
+        final int batchesPerDrain)
     {
         super(context);
         this.state = state;
         this.doorbells = doorbells;
         this.batchesPerDrain = batchesPerDrain;
-        this.idleSpinNs = idleSpinNs;
         final ConnTable table = state.table;
         this.processor = (request, params, nowMs, verdict) ->
         {
@@ -181,11 +178,10 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     }
 
     /** The bucket's behavior, supervised so that a failure restarts it with the same state. */
-    static Behavior<Command> create(final BucketState state, final Doorbells doorbells, final int batchesPerDrain,
-        final long idleSpinNs)
+    static Behavior<Command> create(final BucketState state, final Doorbells doorbells, final int batchesPerDrain)
     {
         return Behaviors.supervise(Behaviors.<Command>setup(
-            context -> new BucketActor(context, state, doorbells, batchesPerDrain, idleSpinNs)))
+            context -> new BucketActor(context, state, doorbells, batchesPerDrain)))
             .onFailure(SupervisorStrategy.restart().withLoggingEnabled(true));
     }
 
@@ -235,7 +231,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         final int bucket = state.bucketId;
         // Poll in a bounded loop rather than one poll per message: under traffic the next batch is usually a few
         // microseconds away, and a message to ourselves per batch would cost as much as the batch. Bounded by
-        // batchesPerDrain batches and by idleSpinNs of consecutive empty polls, so other actors on this thread wait
+        // batchesPerDrain batches and by IN_HANDLER_SPIN_NS of consecutive empty polls, so other actors on this thread wait
         // at most that long.
         int processed = 0;
         boolean heldBack = false;
@@ -269,23 +265,11 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         {
             // More may be waiting, or a batch waits for room on a worker's verdict stream: come back after
             // whatever else is in the mailbox.
-            idleSinceNs = 0;
             getContext().getSelf().tell(Drain.INSTANCE);
             return this;
         }
-        // Stream empty. Keep coming back (through the mailbox, so other actors on this thread run in between) for
-        // idleSpinNs before parking: waking a parked dispatcher thread costs tens of microseconds.
-        final long now = System.nanoTime();
-        if (idleSinceNs == 0)
-        {
-            idleSinceNs = now;
-        }
-        if (now - idleSinceNs < idleSpinNs)
-        {
-            getContext().getSelf().tell(Drain.INSTANCE);
-            return this;
-        }
-        idleSinceNs = 0;
+        // Stream empty: park. The thread itself keeps looking for work for a while (SpinningExecutor), so the
+        // doorbell's wake-up is served without a thread wake-up when traffic resumes soon.
         doorbells.park(bucket);
         // Poll once more after parking, so a batch committed just before the park is not left waiting (nor one held
         // back for verdict room: no doorbell will come for it).

@@ -11,7 +11,7 @@ import io.ctrack.transport.TransportConfig;
  * @param bucketCapacity     IPv4 connections each bucket holds before its table first grows.
  * @param bucketThreads      threads of the bucket dispatcher (at most the cores the buckets may use).
  * @param batchesPerDrain    batches a bucket handles per message before it yields.
- * @param idleSpinNs         how long a bucket keeps polling an empty stream before it parks (0: park at once).
+ * @param idleSpinNs         how long an idle bucket thread keeps looking for work before it blocks (0: block at once).
  * @param wheelSlots         expiry wheel slots per bucket (power of two).
  * @param wheelSlotMs        expiry wheel slot width.
  * @param maxConns           global connection limit.

@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 public final class ShardedNode implements AutoCloseable
 {
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(30);
+    private static final long ASK_SPIN_NS = 1_000_000;
     private static final String BUCKET_DISPATCHER = "ctrack.bucket-dispatcher";
 
     private final NodeSettings settings;
@@ -109,7 +110,7 @@ public final class ShardedNode implements AutoCloseable
                 for (final BucketState state : states)
                 {
                     final ActorRef<BucketActor.Command> ref = context.spawn(
-                        BucketActor.create(state, doorbells, settings.batchesPerDrain(), settings.idleSpinNs()),
+                        BucketActor.create(state, doorbells, settings.batchesPerDrain()),
                         "bucket-" + state.bucketId, DispatcherSelector.fromConfig(BUCKET_DISPATCHER));
                     refs.set(state.bucketId, ref);
                     spawned.add(ref);
@@ -119,7 +120,9 @@ public final class ShardedNode implements AutoCloseable
                     context.spawn(DriverPump.create(driver), "aeron-driver",
                         DispatcherSelector.fromConfig(BUCKET_DISPATCHER));
                 }
-                spawnedAdmin.complete(context.spawn(AdminActor.create(spawned, limits, settings.bucketBits()), "admin"));
+                // The admin actor shares the buckets' threads: an admin command then costs no extra thread wake-ups.
+                spawnedAdmin.complete(context.spawn(AdminActor.create(spawned, limits, settings.bucketBits()), "admin",
+                    DispatcherSelector.fromConfig(BUCKET_DISPATCHER)));
                 spawnedBuckets.complete(List.copyOf(spawned));
                 return Behaviors.empty();
             });
@@ -151,9 +154,12 @@ public final class ShardedNode implements AutoCloseable
             + "pekko.scheduler.tick-duration = 1ms\n"
             + BUCKET_DISPATCHER + " {\n"
             + "  type = Dispatcher\n"
-            + "  executor = thread-pool-executor\n"
-            + "  thread-pool-executor.fixed-pool-size = " + settings.bucketThreads() + "\n"
-            + "  throughput = 64\n"
+            + "  executor = \"" + SpinningExecutor.class.getName() + "\"\n"
+            + "  pool-size = " + settings.bucketThreads() + "\n"
+            + "  spin-ns = " + settings.idleSpinNs() + "\n"
+            // One message per turn: a bucket's drain message is bounded work, and other buckets on the thread
+            // (and the admin actor) get their turn after it rather than after 64 of them.
+            + "  throughput = 1\n"
             + "}\n")
             .withFallback(ConfigFactory.load());
     }
@@ -217,8 +223,16 @@ public final class ShardedNode implements AutoCloseable
     {
         try
         {
-            return AskPattern.ask(admin, command, ASK_TIMEOUT, system.scheduler()).toCompletableFuture()
-                .get(ASK_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            final CompletableFuture<R> answer =
+                AskPattern.ask(admin, command, ASK_TIMEOUT, system.scheduler()).toCompletableFuture();
+            // Most commands answer within a few hundred microseconds: wait for those without parking the caller
+            // (a park and wake-up alone costs tens of microseconds), then block.
+            final long spinUntil = System.nanoTime() + ASK_SPIN_NS;
+            while (!answer.isDone() && System.nanoTime() - spinUntil < 0)
+            {
+                Thread.onSpinWait();
+            }
+            return answer.get(ASK_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
         }
         catch (final Exception ex)
         {

@@ -31,40 +31,55 @@ class AdminProtocolTest
     }
 
     @Test
-    void shouldAnswerOnceEveryBucketHasReplied()
+    void shouldAnswerOnceEveryBucketHasRepliedAndThenTakeTheNextJob()
     {
         final TestProbe<BucketActor.Command> first = TEST_KIT.createTestProbe();
         final TestProbe<BucketActor.Command> second = TEST_KIT.createTestProbe();
         final TestProbe<Long> requester = TEST_KIT.createTestProbe();
+        final TestProbe<AdminActor.Command> admin = TEST_KIT.createTestProbe();
+        final ActorRef<Object> collector = TEST_KIT.spawn(FanOut.create(admin.getRef()));
 
-        TEST_KIT.spawn(FanOut.<BucketActor.Counted, Long>create(List.of(first.getRef(), second.getRef()),
-            (bucket, self) -> new BucketActor.CountConns(self),
-            replies -> replies == null ? -1L : replies.stream().mapToLong(BucketActor.Counted::connections).sum(),
-            requester.getRef(), Duration.ofSeconds(10)));
+        for (int round = 1; round <= 2; round++)
+        {
+            collector.tell(new FanOut.Job<BucketActor.Counted, Long>(List.of(first.getRef(), second.getRef()),
+                (bucket, self) -> new BucketActor.CountConns(self),
+                replies -> replies == null ? -1L : replies.stream().mapToLong(BucketActor.Counted::connections).sum(),
+                requester.getRef(), Duration.ofSeconds(10)));
 
-        final BucketActor.CountConns toFirst = first.expectMessageClass(BucketActor.CountConns.class);
-        final BucketActor.CountConns toSecond = second.expectMessageClass(BucketActor.CountConns.class);
-        toSecond.replyTo().tell(new BucketActor.Counted(1, 5));
-        requester.expectNoMessage(Duration.ofMillis(100));
-        toFirst.replyTo().tell(new BucketActor.Counted(0, 7));
-        assertEquals(12L, requester.receiveMessage());
+            final BucketActor.CountConns toFirst = first.expectMessageClass(BucketActor.CountConns.class);
+            final BucketActor.CountConns toSecond = second.expectMessageClass(BucketActor.CountConns.class);
+            toSecond.replyTo().tell(new BucketActor.Counted(1, 5 * round));
+            requester.expectNoMessage(Duration.ofMillis(100));
+            admin.expectNoMessage(Duration.ofMillis(1));
+            toFirst.replyTo().tell(new BucketActor.Counted(0, 7));
+            assertEquals(5L * round + 7, requester.receiveMessage());
+            // Free again: the admin actor may hand it the next job.
+            assertEquals(collector, admin.expectMessageClass(FanOut.Free.class).collector());
+        }
     }
 
     @Test
-    void shouldAnswerTheReductionOfNothingWhenABucketNeverReplies()
+    void shouldAnswerTheReductionOfNothingWhenABucketNeverRepliesAndRetire()
     {
         final TestProbe<BucketActor.Command> silent = TEST_KIT.createTestProbe();
         final TestProbe<BucketActor.Command> talkative = TEST_KIT.createTestProbe();
         final TestProbe<String> requester = TEST_KIT.createTestProbe();
+        final TestProbe<AdminActor.Command> admin = TEST_KIT.createTestProbe();
+        final ActorRef<Object> collector = TEST_KIT.spawn(FanOut.create(admin.getRef()));
+        final TestProbe<Object> watcher = TEST_KIT.createTestProbe();
 
-        TEST_KIT.spawn(FanOut.<BucketActor.Done, String>create(List.of(silent.getRef(), talkative.getRef()),
+        collector.tell(new FanOut.Job<BucketActor.Done, String>(List.of(silent.getRef(), talkative.getRef()),
             (bucket, self) -> new BucketActor.SetSequenceCheck(true, self),
             replies -> replies == null ? "timed out" : "done " + replies.size(), requester.getRef(),
             Duration.ofMillis(300)));
 
-        silent.expectMessageClass(BucketActor.SetSequenceCheck.class);
+        final BucketActor.SetSequenceCheck late = silent.expectMessageClass(BucketActor.SetSequenceCheck.class);
         talkative.expectMessageClass(BucketActor.SetSequenceCheck.class).replyTo().tell(new BucketActor.Done(1));
         assertEquals("timed out", requester.receiveMessage(Duration.ofSeconds(5)));
+        // A collector that timed out is not reused (a late reply could be counted for another job): it stops.
+        watcher.expectTerminated(collector, Duration.ofSeconds(5));
+        admin.expectNoMessage(Duration.ofMillis(100));
+        late.replyTo().tell(new BucketActor.Done(0));
         requester.expectNoMessage(Duration.ofMillis(200));
     }
 

@@ -25,7 +25,7 @@ final class BenchNode
     int capacity;
 
     @Option(names = "--idle-spin-us", paramLabel = "US", defaultValue = "50",
-        description = "Microseconds a bucket keeps polling an empty stream before it parks (default ${DEFAULT-VALUE}).")
+        description = "Microseconds an idle bucket thread keeps looking for work before it blocks (default ${DEFAULT-VALUE}).")
     long idleSpinUs;
 
     @Option(names = "--driver", paramLabel = "invoker|shared", defaultValue = "invoker",

@@ -5,6 +5,8 @@ import io.ctrack.engine.ct.ExecParams;
 import io.ctrack.engine.ct.Verdict;
 import io.ctrack.transport.PacketWorker;
 import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -25,6 +27,11 @@ final class Pipeline
     private long completedBatches;
     private boolean recording = true;
     private VerdictCheck check;
+    /**
+     * A packet thread with nothing to poll backs off: a few spins, then many yields (on a machine with fewer cores
+     * than busy threads the bucket threads need that time), then short parks.
+     */
+    private final IdleStrategy idle = new BackoffIdleStrategy(20, 50, 1_000, 10_000);
 
     /** Looks at each completed batch's verdicts (for benches that verify them). */
     @FunctionalInterface
@@ -86,7 +93,14 @@ final class Pipeline
                 }
                 outstanding--;
             }
-            worker.poll();
+            if (worker.poll() == 0)
+            {
+                idle.idle();
+            }
+            else
+            {
+                idle.reset();
+            }
         }
     }
 
@@ -95,7 +109,14 @@ final class Pipeline
     {
         while (outstanding > 0)
         {
-            worker.poll();
+            if (worker.poll() == 0)
+            {
+                idle.idle();
+            }
+            else
+            {
+                idle.reset();
+            }
         }
     }
 

@@ -37,6 +37,11 @@ final class ZonesBench implements Runnable
         description = "Packets per batch (default ${DEFAULT-VALUE}; Open vSwitch's harness sends one per call).")
     private int batch;
 
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "200",
+        description = "Untimed iterations of the same steps before the timed ones (default ${DEFAULT-VALUE}), so the "
+            + "JIT has compiled the admin and insert paths; 0 times a cold start.")
+    private int warmup;
+
     @Mixin
     private BenchNode nodeOptions;
 
@@ -72,6 +77,20 @@ final class ZonesBench implements Runnable
             }
             out.printf("initial insert time: %d ms%n", (System.nanoTime() - start) / 1_000_000);
 
+            if (warmup > 0)
+            {
+                start = System.nanoTime();
+                final BenchCommand.Progress warming = new BenchCommand.Progress(out, "warm-up", warmup);
+                for (int i = 0; i < warmup; i++)
+                {
+                    flush(node, 1);
+                    sendAll(pipeline, packets, ExecParams.commit(1));
+                    sendAll(pipeline, packets, new ExecParams().zone(1).commit(false));
+                    flush(node, 65535);
+                    warming.update(i + 1);
+                }
+                out.printf("warm-up: %d untimed iterations in %d ms%n", warmup, (System.nanoTime() - start) / 1_000_000);
+            }
             final Histogram commit = new Histogram(3_600_000_000_000L, 3);
             final Histogram noCommit = new Histogram(3_600_000_000_000L, 3);
             final Histogram flushFull = new Histogram(3_600_000_000_000L, 3);
