@@ -33,6 +33,11 @@ final class InsertBench implements Runnable
     @Option(names = "--batch", paramLabel = "N", defaultValue = "32", description = "Packets per batch (default ${DEFAULT-VALUE}).")
     private int batch;
 
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "-1",
+        description = "Connections inserted first into a separate node that is then shut down (default: N_CONNS), so "
+            + "the JIT has compiled the path while the timed run still starts from empty tables; 0 times a cold start.")
+    private int warmup;
+
     @Mixin
     private BenchNode nodeOptions;
 
@@ -44,35 +49,20 @@ final class InsertBench implements Runnable
             throw new UserError("need N_CONNS >= 1, 1-64 threads and a batch of 1-" + PacketWorker.MAX_BATCH);
         }
         final PrintStream out = System.out;
+        final int warmupConnections = warmup < 0 ? connections : warmup;
+        if (warmupConnections > 0)
+        {
+            try (ShardedNode node = nodeOptions.start(Math.max(3_000_000L, warmupConnections)))
+            {
+                final long warmupNs = insertAll(node, warmupConnections, new Histogram(3_600_000_000_000L, 3), out);
+                out.printf("(warm-up: %d connections into a separate node in %d ms, JIT compilation included)%n",
+                    warmupConnections, warmupNs / 1_000_000);
+            }
+        }
         try (ShardedNode node = nodeOptions.start(Math.max(3_000_000L, connections)))
         {
-            final CyclicBarrier barrier = new CyclicBarrier(threads + 1);
-            final Thread[] workers = new Thread[threads];
             final Histogram latency = new Histogram(3_600_000_000_000L, 3);
-            final int per = (connections + threads - 1) / threads;
-            for (int t = 0; t < threads; t++)
-            {
-                final PacketWorker worker = node.newWorker(nodeOptions.inFlight);
-                final int first = t * per;
-                final int last = Math.min(connections, first + per);
-                workers[t] = new Thread(() ->
-                {
-                    final Histogram h = insert(worker, first, last, barrier, out);
-                    synchronized (latency)
-                    {
-                        latency.add(h);
-                    }
-                }, "insert-" + t);
-                workers[t].start();
-            }
-            EstablishedBench.await(barrier);
-            final long start = System.nanoTime();
-            EstablishedBench.await(barrier);
-            final long elapsedNs = System.nanoTime() - start;
-            for (final Thread worker : workers)
-            {
-                EstablishedBench.join(worker);
-            }
+            final long elapsedNs = insertAll(node, connections, latency, out);
             final AdminActor.Result count = node.ask(AdminActor.GetNConns::new);
             out.printf("inserted %d connections in %d ms: %.1f ns per connection (%s, batches of %d)%n", connections,
                 elapsedNs / 1_000_000, (double)elapsedNs / connections, nodeOptions.describe(), batch);
@@ -84,6 +74,38 @@ final class InsertBench implements Runnable
             }
             BenchCommand.printPressure(out, node);
         }
+    }
+
+    /** Inserts {@code total} distinct connections split over the packet threads; returns the elapsed time. */
+    private long insertAll(final ShardedNode node, final int total, final Histogram latency, final PrintStream out)
+    {
+        final CyclicBarrier barrier = new CyclicBarrier(threads + 1);
+        final Thread[] workers = new Thread[threads];
+        final int per = (total + threads - 1) / threads;
+        for (int t = 0; t < threads; t++)
+        {
+            final PacketWorker worker = node.newWorker(nodeOptions.inFlight);
+            final int first = t * per;
+            final int last = Math.min(total, first + per);
+            workers[t] = new Thread(() ->
+            {
+                final Histogram h = insert(worker, first, last, barrier, out);
+                synchronized (latency)
+                {
+                    latency.add(h);
+                }
+            }, "insert-" + t);
+            workers[t].start();
+        }
+        EstablishedBench.await(barrier);
+        final long start = System.nanoTime();
+        EstablishedBench.await(barrier);
+        final long elapsedNs = System.nanoTime() - start;
+        for (final Thread worker : workers)
+        {
+            EstablishedBench.join(worker);
+        }
+        return elapsedNs;
     }
 
     private Histogram insert(final PacketWorker worker, final int first, final int last, final CyclicBarrier barrier,
