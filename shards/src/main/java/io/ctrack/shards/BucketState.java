@@ -18,13 +18,16 @@ final class BucketState
     final BucketEndpoint endpoint;
     final EngineCounters counters;
     final TimeoutPolicies policies;
+    /** The embedded driver's shared duty cycle, or null when the driver has a thread of its own. */
+    final io.ctrack.transport.DriverDuty driverDuty;
     volatile long restarts;
     /** Requests left before an injected fault fires inside a batch (-1: none armed). */
     int faultAfterRequests = -1;
 
     BucketState(final int bucketId, final ConnTable table, final BucketEndpoint endpoint,
-        final EngineCounters counters, final TimeoutPolicies policies)
+        final EngineCounters counters, final TimeoutPolicies policies, final io.ctrack.transport.DriverDuty driverDuty)
     {
+        this.driverDuty = driverDuty;
         this.bucketId = bucketId;
         this.table = table;
         this.endpoint = endpoint;

@@ -36,7 +36,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 public final class ShardedNode implements AutoCloseable
 {
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(30);
-    private static final long ASK_SPIN_NS = 1_000_000;
+    private static final long ASK_SPIN_NS = 200_000;
     private static final String BUCKET_DISPATCHER = "ctrack.bucket-dispatcher";
 
     private final NodeSettings settings;
@@ -90,7 +90,7 @@ public final class ShardedNode implements AutoCloseable
                 final ConnTable table = new ConnTable(new ConnTableConfig(b, settings.bucketCapacity(),
                     settings.wheelSlots(), settings.wheelSlotMs()), policies, limits, counters);
                 states.add(new BucketState(b, table, new BucketEndpoint(b, driver.aeron(), settings.transport(), counters),
-                    counters, policies));
+                    counters, policies, driver.duty()));
             }
             final AtomicReferenceArray<ActorRef<BucketActor.Command>> refs =
                 new AtomicReferenceArray<>(settings.buckets());
@@ -225,7 +225,7 @@ public final class ShardedNode implements AutoCloseable
         {
             final CompletableFuture<R> answer =
                 AskPattern.ask(admin, command, ASK_TIMEOUT, system.scheduler()).toCompletableFuture();
-            // Most commands answer within a few hundred microseconds: wait for those without parking the caller
+            // Most commands answer within a hundred microseconds or so: wait that long without parking the caller
             // (a park and wake-up alone costs tens of microseconds), then block.
             final long spinUntil = System.nanoTime() + ASK_SPIN_NS;
             while (!answer.isDone() && System.nanoTime() - spinUntil < 0)
