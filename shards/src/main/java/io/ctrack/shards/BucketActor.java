@@ -24,8 +24,8 @@ import java.util.List;
  * One hash bucket: the only owner of its {@link ConnTable}. Packets reach it over its Aeron stream, never as
  * messages: a {@link #WAKE} (rung by a publisher's doorbell) or its own {@code Drain} makes it poll the stream in
  * bounded steps ({@code batchesPerDrain} batches, then it yields by sending itself another {@code Drain}); when the
- * stream has stayed empty for a few microseconds it parks and waits for the next doorbell (its thread spins a while
- * longer for any work, see {@link SpinningExecutor}). Admin work that touches many
+ * stream has stayed empty for {@code idleSpinNs} (polling between the other actors' messages) it parks and waits
+ * for the next doorbell (its thread spins a while longer for any work, see {@link SpinningExecutor}). Admin work that touches many
  * connections (flushes, dumps) is done in slices interleaved with packet batches, so verdict latency stays
  * bounded while it runs.
  * <p>
@@ -158,14 +158,18 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     private final BucketState state;
     private final Doorbells doorbells;
     private final int batchesPerDrain;
+    private final long idleSpinNs;
+    /** When the stream was first found empty in the current idle spell (0: not idle). */
+    private long idleSinceNs;
     /** The latest time a sweep was asked for, with the latest batch time: the bucket's clock for admin work. */
     private long latestSweepNowMs;
     private final BucketEndpoint.BatchProcessor processor;
 
     private BucketActor(final ActorContext<Command> context, final BucketState state, final Doorbells doorbells,
-        final int batchesPerDrain)
+        final int batchesPerDrain, final long idleSpinNs)
     {
         super(context);
+        this.idleSpinNs = idleSpinNs;
         this.state = state;
         this.doorbells = doorbells;
         this.batchesPerDrain = batchesPerDrain;
@@ -184,10 +188,11 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     }
 
     /** The bucket's behavior, supervised so that a failure restarts it with the same state. */
-    static Behavior<Command> create(final BucketState state, final Doorbells doorbells, final int batchesPerDrain)
+    static Behavior<Command> create(final BucketState state, final Doorbells doorbells, final int batchesPerDrain,
+        final long idleSpinNs)
     {
         return Behaviors.supervise(Behaviors.<Command>setup(
-            context -> new BucketActor(context, state, doorbells, batchesPerDrain)))
+            context -> new BucketActor(context, state, doorbells, batchesPerDrain, idleSpinNs)))
             .onFailure(SupervisorStrategy.restart().withLoggingEnabled(true));
     }
 
@@ -261,7 +266,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             {
                 emptySince = now;
             }
-            else if (now - emptySince > IN_HANDLER_SPIN_NS)
+            else if (now - emptySince > IN_HANDLER_SPIN_NS || now - sliceUntilNs < 0)
             {
                 break;
             }
@@ -277,11 +282,26 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         {
             // More may be waiting, or a batch waits for room on a worker's verdict stream: come back after
             // whatever else is in the mailbox.
+            idleSinceNs = 0;
             getContext().getSelf().tell(Drain.INSTANCE);
             return this;
         }
-        // Stream empty: park. The thread itself keeps looking for work for a while (SpinningExecutor), so the
-        // doorbell's wake-up is served without a thread wake-up when traffic resumes soon.
+        // Stream empty. Keep coming back for idleSpinNs (through the mailbox: with the dispatcher's throughput of 1,
+        // every other actor of this thread gets its turn in between) before parking: a parked bucket costs its
+        // publisher a wake-up message per batch, which costs more than the polls.
+        final long now = System.nanoTime();
+        if (idleSinceNs == 0)
+        {
+            idleSinceNs = now;
+        }
+        if (now - idleSinceNs < idleSpinNs)
+        {
+            getContext().getSelf().tell(Drain.INSTANCE);
+            return this;
+        }
+        idleSinceNs = 0;
+        // Park. The thread itself keeps looking for work a while longer (SpinningExecutor), so a doorbell's
+        // wake-up is served without a thread wake-up when traffic resumes soon.
         doorbells.park(bucket);
         // Poll once more after parking, so a batch committed just before the park is not left waiting (nor one held
         // back for verdict room: no doorbell will come for it).
@@ -295,6 +315,12 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
 
     /** Consecutive empty polls within one drain message before it yields the thread. */
     private static final long IN_HANDLER_SPIN_NS = 5_000;
+    /**
+     * While a flush is going on in slices, a drain that finds its stream empty returns at once rather than spinning:
+     * the next slice (and the other buckets of the thread) would wait for the spin.
+     */
+    private long sliceUntilNs;
+    private static final long SLICE_WORK_WINDOW_NS = 1_000_000;
 
     private Behavior<Command> onFlushZone(final FlushZone command)
     {
@@ -302,6 +328,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         final long total = command.removedSoFar() + removed;
         if (state.table.zoneSize(command.zone()) > 0)
         {
+            sliceUntilNs = System.nanoTime() + SLICE_WORK_WINDOW_NS;
             getContext().getSelf().tell(new FlushZone(command.zone(), command.replyTo(), total));
         }
         else
@@ -317,6 +344,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         final long total = command.removedSoFar() + removed;
         if (state.table.size() > 0)
         {
+            sliceUntilNs = System.nanoTime() + SLICE_WORK_WINDOW_NS;
             getContext().getSelf().tell(new FlushAll(command.replyTo(), total));
         }
         else
@@ -347,6 +375,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         final long total = command.removedSoFar() + removed[0];
         if (next != ConnTable.SCAN_DONE)
         {
+            sliceUntilNs = System.nanoTime() + SLICE_WORK_WINDOW_NS;
             getContext().getSelf().tell(new FlushMatching(zone, match, next, command.replyTo(), total));
         }
         else

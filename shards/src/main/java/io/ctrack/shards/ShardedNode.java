@@ -110,7 +110,7 @@ public final class ShardedNode implements AutoCloseable
                 for (final BucketState state : states)
                 {
                     final ActorRef<BucketActor.Command> ref = context.spawn(
-                        BucketActor.create(state, doorbells, settings.batchesPerDrain()),
+                        BucketActor.create(state, doorbells, settings.batchesPerDrain(), settings.idleSpinNs()),
                         "bucket-" + state.bucketId, DispatcherSelector.fromConfig(BUCKET_DISPATCHER));
                     refs.set(state.bucketId, ref);
                     spawned.add(ref);

@@ -157,7 +157,7 @@ final class FlushBench implements Runnable
             OvsPackets.udp(packets, i * OvsPackets.STRIDE, 0x0C00_0000 | i, 1000 + (i & 0x7FFF), 53);
         }
         // One batch in flight: each sample is the full round trip of a batch that had to wait for nothing else.
-        final Pipeline pipeline = new Pipeline(worker, 1, batch);
+        final Pipeline pipeline = new Pipeline(worker, 1, batch).busySpin();
         final ExecParams params = ExecParams.commit(0);
         final FrameBatch frames = new FrameBatch(batch);
         int next = 0;

@@ -31,7 +31,7 @@ final class Pipeline
      * A packet thread with nothing to poll backs off: a few spins, then many yields (on a machine with fewer cores
      * than busy threads the bucket threads need that time), then short parks.
      */
-    private final IdleStrategy idle = new BackoffIdleStrategy(20, 50, 1_000, 10_000);
+    private IdleStrategy idle = new BackoffIdleStrategy(20, 50, 1_000, 10_000);
 
     /** Looks at each completed batch's verdicts (for benches that verify them). */
     @FunctionalInterface
@@ -53,6 +53,16 @@ final class Pipeline
         this.verdicts = new UnsafeBuffer(new byte[inFlight * batchCapacity * Verdict.LENGTH]);
         this.submittedNs = new long[inFlight];
         worker.completion(this::onComplete);
+    }
+
+    /**
+     * Polls without ever yielding or parking: for a packet thread whose latency is being measured on a machine where
+     * it has a core of its own (a parked thread's wake-up would be part of every sample).
+     */
+    Pipeline busySpin()
+    {
+        this.idle = new org.agrona.concurrent.BusySpinIdleStrategy();
+        return this;
     }
 
     Pipeline check(final VerdictCheck check)
