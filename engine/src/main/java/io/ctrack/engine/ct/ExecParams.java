@@ -17,6 +17,7 @@ public final class ExecParams
     private long labelValueHi;
     private long labelMaskLo;
     private long labelMaskHi;
+    private io.ctrack.engine.nat.NatSpec nat;
 
     /** Plain {@code ct(commit,zone=Z)}. */
     public static ExecParams commit(final int zone)
@@ -138,6 +139,22 @@ public final class ExecParams
         return this;
     }
 
+    /**
+     * The {@code nat(...)} of the action, or null if it has none. {@link io.ctrack.engine.nat.NatSpec#PLAIN} is
+     * {@code nat} alone: it applies the translation of connections that have one.
+     */
+    public io.ctrack.engine.nat.NatSpec nat()
+    {
+        return nat;
+    }
+
+    /** Sets the {@code nat(...)} of the action (null: none). */
+    public ExecParams nat(final io.ctrack.engine.nat.NatSpec nat)
+    {
+        this.nat = nat;
+        return this;
+    }
+
     /** Checks what Open vSwitch checks when it parses ct(): mark and label can only be set on commit. */
     public ExecParams validate()
     {
@@ -161,6 +178,7 @@ public final class ExecParams
         labelValueHi = other.labelValueHi;
         labelMaskLo = other.labelMaskLo;
         labelMaskHi = other.labelMaskHi;
+        nat = other.nat;
         return this;
     }
 }

@@ -18,13 +18,42 @@ import java.nio.ByteOrder;
  * 16 i64 labelLo
  * 24 i64 labelHi
  * </pre>
+ * Verdicts of batches executed with a NAT action have {@link #NAT_LENGTH} bytes: the rewrite follows (flags bit4),
+ * with the key of Open vSwitch's {@code nat_packet} whose reverse the packet must become:
+ * <pre>
+ * 32 u8  natOp     bit0 rewrite the source address, bit1 the destination address, bit2 the packet is an ICMP
+ *                  error related to the connection (rewrite the quoted packet too)
+ * 33 u8  reserved
+ * 34 u16 keySrcPort the key's source port (ICMP: id): the packet's new destination port (its new ICMP id)
+ * 36 u16 keyDstPort the key's destination port: the packet's new source port
+ * 38 u16 reserved
+ * 40 i64 addrHi    the new address (IPv4 in the low 32 bits of addrLo)
+ * 48 i64 addrLo
+ * 56 i64 reserved
+ * </pre>
  */
 public final class Verdict
 {
     public static final int LENGTH = 32;
+    /** Length of a verdict with its NAT part. */
+    public static final int NAT_LENGTH = 64;
     public static final int FLAG_HELD = 0x01;
     public static final int FLAG_DROPPED = 0x02;
     public static final int FLAG_LABEL = 0x04;
+    /** Not an answer: the packet's verdict comes later, from another message (NAT reservations and forwarding). */
+    public static final int FLAG_DEFERRED = 0x08;
+    /** Bytes 32-63 hold a NAT rewrite. */
+    public static final int FLAG_NAT = 0x10;
+
+    public static final int NAT_REWRITE_SOURCE = 0x01;
+    public static final int NAT_REWRITE_DESTINATION = 0x02;
+    public static final int NAT_RELATED = 0x04;
+
+    public static final int NAT_OP_OFFSET = 32;
+    public static final int NAT_KEY_SRC_PORT_OFFSET = 34;
+    public static final int NAT_KEY_DST_PORT_OFFSET = 36;
+    public static final int NAT_ADDR_HI_OFFSET = 40;
+    public static final int NAT_ADDR_LO_OFFSET = 48;
 
     public static final int STATE_OFFSET = 0;
     public static final int FLAGS_OFFSET = 1;
@@ -140,9 +169,80 @@ public final class Verdict
         return this;
     }
 
-    /** Copies this verdict over {@code other}. */
+    /** Copies this verdict over {@code other} (without its NAT part). */
     public void copyTo(final Verdict other)
     {
         other.buffer.putBytes(other.offset, buffer, offset, (flags() & FLAG_LABEL) != 0 ? LENGTH : 16);
+        if ((flags() & FLAG_NAT) != 0)
+        {
+            other.buffer.putByte(other.offset + FLAGS_OFFSET, (byte)(flags() & ~FLAG_NAT));
+        }
+    }
+
+    /** Copies this verdict with its NAT part (if any) over {@code other}, which must have room for it. */
+    public void copyWithNatTo(final Verdict other)
+    {
+        other.buffer.putBytes(other.offset, buffer, offset, (flags() & FLAG_NAT) != 0 ? NAT_LENGTH : LENGTH);
+    }
+
+    /** Marks this slot as answered later (see {@link #FLAG_DEFERRED}). */
+    public Verdict deferred()
+    {
+        buffer.putLong(offset, (long)FLAG_DEFERRED << 8, ORDER);
+        buffer.putLong(offset + CONN_ID_OFFSET, 0, ORDER);
+        return this;
+    }
+
+    public boolean isDeferred()
+    {
+        return (flags() & FLAG_DEFERRED) != 0;
+    }
+
+    /** Adds ct_state bits. */
+    public Verdict orState(final int bits)
+    {
+        buffer.putByte(offset + STATE_OFFSET, (byte)(ctState() | bits));
+        return this;
+    }
+
+    /** Writes the NAT part (see the class comment) and sets {@link #FLAG_NAT}. */
+    public Verdict nat(final int op, final int keySrcPort, final int keyDstPort, final long addrHi, final long addrLo)
+    {
+        buffer.putByte(offset + FLAGS_OFFSET, (byte)(flags() | FLAG_NAT));
+        buffer.putLong(offset + NAT_OP_OFFSET, (op & 0xFFL) | (keySrcPort & 0xFFFFL) << 16 | (keyDstPort & 0xFFFFL) << 32,
+            ORDER);
+        buffer.putLong(offset + NAT_ADDR_HI_OFFSET, addrHi, ORDER);
+        buffer.putLong(offset + NAT_ADDR_LO_OFFSET, addrLo, ORDER);
+        return this;
+    }
+
+    public boolean hasNat()
+    {
+        return (flags() & FLAG_NAT) != 0;
+    }
+
+    public int natOp()
+    {
+        return buffer.getByte(offset + NAT_OP_OFFSET) & 0xFF;
+    }
+
+    public int natKeySrcPort()
+    {
+        return buffer.getShort(offset + NAT_KEY_SRC_PORT_OFFSET, ORDER) & 0xFFFF;
+    }
+
+    public int natKeyDstPort()
+    {
+        return buffer.getShort(offset + NAT_KEY_DST_PORT_OFFSET, ORDER) & 0xFFFF;
+    }
+
+    public long natAddrHi()
+    {
+        return buffer.getLong(offset + NAT_ADDR_HI_OFFSET, ORDER);
+    }
+
+    public long natAddrLo()
+    {
+        return buffer.getLong(offset + NAT_ADDR_LO_OFFSET, ORDER);
     }
 }

@@ -305,6 +305,21 @@ public final class CtRequest
     }
 
     /** Copies every field of {@code other}. */
+    /** Reverses the key in place (source and destination endpoints swap); the symmetric hash is unchanged. */
+    public CtRequest swapEndpoints()
+    {
+        final long hi = srcHi;
+        final long lo = srcLo;
+        final int l4 = srcL4;
+        srcHi = dstHi;
+        srcLo = dstLo;
+        srcL4 = dstL4;
+        dstHi = hi;
+        dstLo = lo;
+        dstL4 = l4;
+        return this;
+    }
+
     public CtRequest copyFrom(final CtRequest other)
     {
         flags = other.flags;

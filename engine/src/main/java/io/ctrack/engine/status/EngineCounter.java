@@ -41,7 +41,17 @@ public enum EngineCounter
     SWEEP_STEPS(32, "sweep steps"),
     SWEEP_STEPS_AT_BUDGET(33, "sweep steps that used their whole budget"),
     SWEEP_EXAMINED(34, "connections examined by sweeps"),
-    SWEEP_NANOS(35, "nanoseconds spent in sweep steps");
+    SWEEP_NANOS(35, "nanoseconds spent in sweep steps"),
+    NAT_CONNS(36, "translated connections committed"),
+    NAT_TRIES(37, "candidate reply tuples examined by NAT searches"),
+    NAT_RESERVATIONS(38, "reply tuples reserved in another bucket"),
+    NAT_RESERVATIONS_TAKEN(39, "reservations refused by another bucket: tuple taken"),
+    NAT_FORWARDED(40, "reply-direction packets forwarded to their connection's owner bucket"),
+    NAT_HELD(41, "packets held while their connection's reservation was in flight"),
+    DROPPED_NAT_HELD_FULL(42, "dropped: too many packets held for NAT reservations"),
+    NAT_STALE_FORWARD(43, "forwarded packets whose connection was gone, tracked again in their own bucket"),
+    NAT_NOT_REWRITTEN(44, "translated packets not rewritten: IP fragments"),
+    NAT_UNAVAILABLE(45, "dropped: NAT needed another bucket and the node has no NAT protocol");
 
     private static final EngineCounter[] BY_ID = values();
 

@@ -9,7 +9,8 @@ import java.util.Arrays;
  * Entry layout, in longs ({@code A} = address words: 1 for IPv4, 4 for IPv6):
  * <pre>
  *  0 ORIG_L4      original-direction source L4 word (high 32) | destination L4 word (low 32)
- *  1 META         proto 0-7 | zone 8-23 | nat action 24-27 | has-reply-key 28 | small state 32-33 | policy 40-55
+ *  1 META         proto 0-7 | zone 8-23 | nat action 24-27 | has-reply-key 28 | pending 29 | remote reply 30 |
+ *                alias 31 | small state 32-33 | policy 40-55 | live 63
  *  2 EXPIRATION   milliseconds, same clock as the caller's now
  *  3 MARK         mark (low 32)
  *  4 ID           connection id
@@ -21,7 +22,9 @@ import java.util.Arrays;
  * 10 ORIG_ADDR    IPv4: source (high 32) | destination (low 32); IPv6: src hi, src lo, dst hi, dst lo
  * </pre>
  * Labels and the reply key of translated connections live in side arrays allocated on first use, so a table
- * that never sees them does not pay for them. Not thread-safe.
+ * that never sees them does not pay for them. An alias (the reply key of another bucket's translated connection)
+ * uses an entry too: its key in ORIG_L4/ORIG_ADDR, the owner's connection id in ID, the owner's bucket (high 32)
+ * and entry reference (low 32) in TCP0; it is in no zone list and no expiry slot. Not thread-safe.
  */
 final class ConnStore
 {
@@ -45,6 +48,8 @@ final class ConnStore
     long[] labels;
     long[] replyL4;
     long[] replyAddr;
+    /** Per translated connection: the bucket holding its reply key's alias (when the reply key is remote). */
+    int[] replyBucket;
     private int capacity;
     private int highWater = 1;
     private int freeHead;
@@ -131,6 +136,7 @@ final class ConnStore
         {
             replyL4 = Arrays.copyOf(replyL4, capacity);
             replyAddr = Arrays.copyOf(replyAddr, capacity * addrWords);
+            replyBucket = Arrays.copyOf(replyBucket, capacity);
         }
     }
 
@@ -149,6 +155,7 @@ final class ConnStore
         {
             replyL4 = new long[capacity];
             replyAddr = new long[capacity * addrWords];
+            replyBucket = new int[capacity];
         }
     }
 
@@ -162,7 +169,7 @@ final class ConnStore
         }
         if (replyL4 != null)
         {
-            bytes += (long)replyL4.length * 8 + (long)replyAddr.length * 8;
+            bytes += (long)replyL4.length * 8 + (long)replyAddr.length * 8 + (long)replyBucket.length * 4;
         }
         return bytes;
     }
