@@ -28,6 +28,9 @@ public final class Conntrack
     private final CtRequest request = new CtRequest();
     private final Verdict verdict = new Verdict();
     private final Verdict other = new Verdict();
+    /** The table's verdict with its NAT part, for batches executed with a NAT action. */
+    private final Verdict natVerdict = new Verdict().wrap(new org.agrona.concurrent.UnsafeBuffer(new byte[Verdict.NAT_LENGTH]), 0);
+    private final io.ctrack.engine.nat.NatRewriter rewriter = new io.ctrack.engine.nat.NatRewriter();
     private FragmentListener fragmentListener = FragmentListener.NONE;
     private long nextTag = 1;
 
@@ -52,7 +55,9 @@ public final class Conntrack
 
     /**
      * Tracks every frame of {@code batch} with action {@code params} at {@code nowMs}; the verdict of frame
-     * {@code i} is written at {@code verdicts} offset {@code verdictOffset + i * Verdict.LENGTH}.
+     * {@code i} is written at {@code verdicts} offset {@code verdictOffset + i * Verdict.LENGTH}. With a NAT
+     * action, frames whose connection is translated are rewritten in place (their buffers must be mutable);
+     * fragments are not rewritten ({@link EngineCounter#NAT_NOT_REWRITTEN}).
      */
     public void execute(final FrameBatch batch, final ExecParams params, final long nowMs,
         final MutableDirectBuffer verdicts, final int verdictOffset)
@@ -72,7 +77,24 @@ public final class Conntrack
             }
             if ((outcome & PacketPreprocessor.INVALID_DATAGRAM) == 0)
             {
-                table.execute(request, params, nowMs, verdict);
+                if (params.nat() == null)
+                {
+                    table.execute(request, params, nowMs, verdict);
+                }
+                else
+                {
+                    table.execute(request, params, nowMs, natVerdict);
+                    natVerdict.copyTo(verdict);
+                    if (natVerdict.hasNat())
+                    {
+                        final org.agrona.DirectBuffer frame = batch.buffer(i);
+                        if (outcome != PacketPreprocessor.TRACK || !(frame instanceof MutableDirectBuffer)
+                            || !rewriter.apply((MutableDirectBuffer)frame, batch.offset(i), batch.length(i), natVerdict))
+                        {
+                            counters.increment(EngineCounter.NAT_NOT_REWRITTEN);
+                        }
+                    }
+                }
             }
             if ((outcome & PacketPreprocessor.TRACK_REASSEMBLED) != 0)
             {

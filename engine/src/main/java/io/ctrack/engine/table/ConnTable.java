@@ -514,7 +514,8 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
                     {
                         if (!ignoreAliases)
                         {
-                            lastReply = match == 2;
+                            // An alias holds its connection's reply key: matching it exactly is the reply direction.
+                            lastReply = match == 1;
                             return e;
                         }
                     }
