@@ -2,11 +2,14 @@ package io.ctrack.shards;
 
 import io.ctrack.engine.ct.ConnMatch;
 import io.ctrack.engine.ct.DumpFormat;
+import io.ctrack.engine.ct.ExecParams;
+import io.ctrack.engine.ct.Verdict;
 import io.ctrack.engine.key.ConnKey;
 import io.ctrack.engine.key.CtRequest;
 import io.ctrack.engine.table.ConnTable;
 import io.ctrack.transport.BucketEndpoint;
 import io.ctrack.transport.Doorbells;
+import io.ctrack.transport.wire.BatchFlyweight;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -45,7 +48,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     /** Messages a bucket understands. */
     public sealed interface Command permits Wake, Drain, FlushZone, FlushAll, FlushKey, FlushMatching, DumpSlice,
         CountConns, SetTimeoutPolicy, SetZonePolicy, DeleteTimeoutPolicy, SetSequenceCheck, ConnectWorker,
-        InjectFault, SweepStep
+        InjectFault, SweepStep, Reserve, Reserved, ReleaseAlias, FlushRef
     {
     }
 
@@ -150,6 +153,30 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     {
     }
 
+    /**
+     * From the bucket owning translated connection {@code ownerRef} ({@code connId}): reserve {@code key}, its reply
+     * tuple, which hashes to this bucket (DESIGN invariant 4).
+     */
+    public record Reserve(ConnKey key, int ownerBucket, int ownerRef, long connId, ActorRef<Command> replyTo)
+        implements Command
+    {
+    }
+
+    /** The answer to a {@link Reserve}, from bucket {@code bucket}. */
+    public record Reserved(int bucket, ConnKey key, int ownerRef, long connId, boolean granted) implements Command
+    {
+    }
+
+    /** The owner's connection {@code connId} is gone: remove its alias for {@code key}. */
+    public record ReleaseAlias(ConnKey key, int ownerBucket, long connId) implements Command
+    {
+    }
+
+    /** Flush by tuple that matched an alias: remove the owner's connection if it is still {@code connId}. */
+    public record FlushRef(int ref, long connId, ActorRef<Flushed> replyTo) implements Command
+    {
+    }
+
     /** Reply to a sweep step: removed, whether expired slots remain, and when the next is due. */
     public record Swept(int bucket, int removed, boolean behind, long nextDueMs)
     {
@@ -164,24 +191,58 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     /** The latest time a sweep was asked for, with the latest batch time: the bucket's clock for admin work. */
     private long latestSweepNowMs;
     private final BucketEndpoint.BatchProcessor processor;
+    private final java.util.function.IntFunction<ActorRef<Command>> bucketRefs;
 
     private BucketActor(final ActorContext<Command> context, final BucketState state, final Doorbells doorbells,
-        final int batchesPerDrain, final long idleSpinNs)
+        final int batchesPerDrain, final long idleSpinNs, final java.util.function.IntFunction<ActorRef<Command>> bucketRefs)
     {
         super(context);
+        this.bucketRefs = bucketRefs;
         this.idleSpinNs = idleSpinNs;
         this.state = state;
         this.doorbells = doorbells;
         this.batchesPerDrain = batchesPerDrain;
         final ConnTable table = state.table;
-        this.processor = (request, params, nowMs, verdict) ->
+        final BucketEndpoint endpoint = state.endpoint;
+        final NatBucket nat = state.nat;
+        this.processor = new BucketEndpoint.BatchProcessor()
         {
-            if (state.faultAfterRequests >= 0 && state.faultAfterRequests-- == 0)
+            @Override
+            public void process(final CtRequest request, final ExecParams params, final long nowMs, final Verdict verdict)
             {
-                throw new IllegalStateException("fault injected into bucket " + state.bucketId + " inside a batch");
+                if (state.faultAfterRequests >= 0 && state.faultAfterRequests-- == 0)
+                {
+                    throw new IllegalStateException("fault injected into bucket " + state.bucketId + " inside a batch");
+                }
+                final BatchFlyweight batch = endpoint.currentBatch();
+                final int flags = batch.flags();
+                if ((flags & (BatchFlyweight.FLAG_FORWARDED | BatchFlyweight.FLAG_IGNORE_ALIASES)) == 0)
+                {
+                    table.execute(request, params, nowMs, verdict);
+                }
+                else if ((flags & BatchFlyweight.FLAG_FORWARDED) != 0)
+                {
+                    final int i = endpoint.currentIndex();
+                    table.executeForwarded(batch.forwardOwnerRef(i), batch.forwardConnId(i), batch.forwardReply(i),
+                        request, params, nowMs, verdict);
+                }
+                else
+                {
+                    table.executeIgnoringAliases(request, params, nowMs, verdict);
+                }
+                if (table.lastOutcome() != ConnTable.OUTCOME_ANSWERED)
+                {
+                    nat.onOutcome(request, params, nowMs, verdict, batch, endpoint.currentIndex());
+                }
             }
-            table.execute(request, params, nowMs, verdict);
+
+            @Override
+            public void batchEnd()
+            {
+                nat.batchEnd(endpoint.currentBatch());
+            }
         };
+        nat.bind(context.getSelf());
         // Started or restarted: whatever was parked or in flight, look at the stream now.
         doorbells.unpark(state.bucketId);
         context.getSelf().tell(Drain.INSTANCE);
@@ -189,10 +250,10 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
 
     /** The bucket's behavior, supervised so that a failure restarts it with the same state. */
     static Behavior<Command> create(final BucketState state, final Doorbells doorbells, final int batchesPerDrain,
-        final long idleSpinNs)
+        final long idleSpinNs, final java.util.function.IntFunction<ActorRef<Command>> bucketRefs)
     {
         return Behaviors.supervise(Behaviors.<Command>setup(
-            context -> new BucketActor(context, state, doorbells, batchesPerDrain, idleSpinNs)))
+            context -> new BucketActor(context, state, doorbells, batchesPerDrain, idleSpinNs, bucketRefs)))
             .onFailure(SupervisorStrategy.restart().withLoggingEnabled(true));
     }
 
@@ -215,6 +276,10 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             .onMessage(ConnectWorker.class, this::onConnectWorker)
             .onMessage(InjectFault.class, this::onInjectFault)
             .onMessage(SweepStep.class, this::onSweepStep)
+            .onMessage(Reserve.class, this::onReserve)
+            .onMessage(Reserved.class, this::onReserved)
+            .onMessage(ReleaseAlias.class, this::onReleaseAlias)
+            .onMessage(FlushRef.class, this::onFlushRef)
             .onSignal(PreRestart.class, signal -> onRestart())
             .onSignal(PostStop.class, signal -> this)
             .build();
@@ -240,6 +305,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     private Behavior<Command> onDrain()
     {
         final int bucket = state.bucketId;
+        final boolean natBacklog = state.nat.upkeep();
         // Poll in a bounded loop rather than one poll per message: under traffic the next batch is usually a few
         // microseconds away, and a message to ourselves per batch would cost as much as the batch. Bounded by
         // batchesPerDrain batches and by IN_HANDLER_SPIN_NS of consecutive empty polls, so other actors on this thread wait
@@ -278,10 +344,14 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             // publication's limit. Run its duty now rather than wait for a worker or the pump to (up to 1 ms).
             state.driverDuty.tryInvoke();
         }
-        if (processed > 0 || heldBack)
+        if (state.nat.hasReleases())
         {
-            // More may be waiting, or a batch waits for room on a worker's verdict stream: come back after
-            // whatever else is in the mailbox.
+            state.nat.upkeep();
+        }
+        if (processed > 0 || heldBack || natBacklog)
+        {
+            // More may be waiting, or a batch waits for room on a worker's verdict stream (or NAT messages wait
+            // for room on a stream): come back after whatever else is in the mailbox.
             idleSinceNs = 0;
             getContext().getSelf().tell(Drain.INSTANCE);
             return this;
@@ -313,6 +383,35 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         return this;
     }
 
+    // ---- NAT across buckets ---------------------------------------------------------------------------------
+
+    private Behavior<Command> onReserve(final Reserve reserve)
+    {
+        state.nat.onReserve(reserve, clockMs());
+        return this;
+    }
+
+    private Behavior<Command> onReserved(final Reserved reserved)
+    {
+        state.nat.onReserved(reserved, clockMs());
+        state.nat.upkeep();
+        return this;
+    }
+
+    private Behavior<Command> onReleaseAlias(final ReleaseAlias release)
+    {
+        state.nat.onRelease(release, clockMs());
+        return this;
+    }
+
+    private Behavior<Command> onFlushRef(final FlushRef command)
+    {
+        final boolean found = state.table.flushRef(command.ref(), command.connId());
+        state.nat.upkeep();
+        command.replyTo().tell(new Flushed(state.bucketId, found ? 1 : 0));
+        return this;
+    }
+
     /** Consecutive empty polls within one drain message before it yields the thread. */
     private static final long IN_HANDLER_SPIN_NS = 5_000;
     /**
@@ -335,6 +434,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         {
             command.replyTo().tell(new Flushed(state.bucketId, total));
         }
+        state.nat.upkeep();
         return this;
     }
 
@@ -351,12 +451,26 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         {
             command.replyTo().tell(new Flushed(state.bucketId, total));
         }
+        state.nat.upkeep();
         return this;
     }
 
     private Behavior<Command> onFlushKey(final FlushKey command)
     {
-        final boolean found = state.table.flushKey(command.key().toRequest(new CtRequest()), clockMs());
+        final CtRequest key = command.key().toRequest(new CtRequest());
+        final boolean found = state.table.flushKey(key, clockMs());
+        if (!found)
+        {
+            final int alias = state.table.findAlias(key, clockMs());
+            if (alias != 0)
+            {
+                // The reply tuple of another bucket's translated connection: its owner removes it.
+                bucketRefs.apply(state.table.aliasOwnerBucket(alias)).tell(new FlushRef(state.table.aliasOwnerRef(alias),
+                    state.table.aliasConnId(alias), command.replyTo()));
+                return this;
+            }
+        }
+        state.nat.upkeep();
         command.replyTo().tell(new Flushed(state.bucketId, found ? 1 : 0));
         return this;
     }
@@ -382,6 +496,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         {
             command.replyTo().tell(new Flushed(state.bucketId, total));
         }
+        state.nat.upkeep();
         return this;
     }
 
@@ -466,6 +581,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         state.counters.add(io.ctrack.engine.status.EngineCounter.SWEEP_NANOS, System.nanoTime() - start);
         command.replyTo().tell(new Swept(state.bucketId, removed, state.table.sweepBehind(command.nowMs()),
             state.table.nextSweepDueMs()));
+        state.nat.upkeep();
         return this;
     }
 }

@@ -21,6 +21,10 @@ final class BucketState
     /** The embedded driver's shared duty cycle, or null when the driver has a thread of its own. */
     final io.ctrack.transport.DriverDuty driverDuty;
     volatile long restarts;
+    /** The bucket's side of NAT across buckets; set once the node knows every bucket, before any packet. */
+    NatBucket nat;
+    /** The node's doorbells (a bucket rings another when it forwards packets into its stream). */
+    io.ctrack.transport.Doorbells doorbells;
     /** Requests left before an injected fault fires inside a batch (-1: none armed). */
     int faultAfterRequests = -1;
 

@@ -102,6 +102,11 @@ public final class ShardedNode implements AutoCloseable
                     ref.tell(BucketActor.WAKE);
                 }
             });
+            for (final BucketState state : states)
+            {
+                state.doorbells = doorbells;
+                state.nat = new NatBucket(state, settings.bucketBits(), refs::get, settings.transport().verdictTimeoutNs());
+            }
             final CompletableFuture<List<ActorRef<BucketActor.Command>>> spawnedBuckets = new CompletableFuture<>();
             final CompletableFuture<ActorRef<AdminActor.Command>> spawnedAdmin = new CompletableFuture<>();
             final Behavior<Void> guardian = Behaviors.setup(context ->
@@ -110,7 +115,7 @@ public final class ShardedNode implements AutoCloseable
                 for (final BucketState state : states)
                 {
                     final ActorRef<BucketActor.Command> ref = context.spawn(
-                        BucketActor.create(state, doorbells, settings.batchesPerDrain(), settings.idleSpinNs()),
+                        BucketActor.create(state, doorbells, settings.batchesPerDrain(), settings.idleSpinNs(), refs::get),
                         "bucket-" + state.bucketId, DispatcherSelector.fromConfig(BUCKET_DISPATCHER));
                     refs.set(state.bucketId, ref);
                     spawned.add(ref);

@@ -52,6 +52,10 @@ public final class BucketEndpoint implements AutoCloseable
     private int batchesThisPoll;
     private boolean heldBack;
     private long latestNowMs;
+    private int currentIndex;
+    private Publication[] bucketPublications = new Publication[0];
+    private long[] pendingBucketRegistrations = new long[0];
+    private final VerdictBatchFlyweight lateVerdicts = new VerdictBatchFlyweight();
 
     public BucketEndpoint(final int bucketId, final Aeron aeron, final TransportConfig config,
         final EngineCounters counters)
@@ -63,11 +67,38 @@ public final class BucketEndpoint implements AutoCloseable
         this.subscription = aeron.addSubscription("aeron:ipc", config.batchStream(bucketId));
     }
 
-    /** Tracks what one request asks, writing the answer into {@code verdict}. */
+    /**
+     * Tracks what one request asks, writing the answer into {@code verdict} (which has room for the NAT part when
+     * the batch has a NAT action). During the call, {@link #currentBatch()} and {@link #currentIndex()} describe
+     * the request's batch.
+     */
     @FunctionalInterface
     public interface BatchProcessor
     {
         void process(CtRequest request, ExecParams params, long nowMs, Verdict verdict);
+
+        /** Called after the last request of each batch, while {@link #currentBatch()} is still valid. */
+        default void batchEnd()
+        {
+        }
+    }
+
+    /** The longest message a bucket may put in a stream (one frame: Aeron's MTU minus its data header). */
+    public int maxMessageLength()
+    {
+        return config.mtu() - io.aeron.protocol.DataHeaderFlyweight.HEADER_LENGTH;
+    }
+
+    /** The batch being processed (valid during {@link BatchProcessor} calls only). */
+    public BatchFlyweight currentBatch()
+    {
+        return batch;
+    }
+
+    /** Index in {@link #currentBatch()} of the request being processed. */
+    public int currentIndex()
+    {
+        return currentIndex;
     }
 
     /**
@@ -130,6 +161,7 @@ public final class BucketEndpoint implements AutoCloseable
             return ControlledFragmentHandler.Action.CONTINUE;
         }
         final int count = batch.count();
+        final int verdictLength = (batch.flags() & BatchFlyweight.FLAG_NAT) != 0 ? Verdict.NAT_LENGTH : Verdict.LENGTH;
         final ExclusivePublication publication = verdictPublication(batch.workerId());
         if (publication == null)
         {
@@ -137,7 +169,7 @@ public final class BucketEndpoint implements AutoCloseable
             heldBack = true;
             return ControlledFragmentHandler.Action.ABORT;
         }
-        final long result = publication.tryClaim(VerdictBatchFlyweight.length(count), claim);
+        final long result = publication.tryClaim(VerdictBatchFlyweight.length(count, verdictLength), claim);
         if (result < 0)
         {
             if (result == Publication.NOT_CONNECTED || result == Publication.CLOSED
@@ -152,7 +184,7 @@ public final class BucketEndpoint implements AutoCloseable
             return ControlledFragmentHandler.Action.ABORT;
         }
         final MutableDirectBuffer out = claim.buffer();
-        verdicts.wrap(out, claim.offset()).header(count, bucketId, batch.batchSeq());
+        verdicts.wrap(out, claim.offset()).header(count, bucketId, batch.batchSeq(), verdictLength);
         batch.readParams(params);
         final long nowMs = batch.nowMs();
         latestNowMs = Math.max(latestNowMs, nowMs);
@@ -169,12 +201,24 @@ public final class BucketEndpoint implements AutoCloseable
             }
             try
             {
+                currentIndex = i;
                 processor.process(batch.readRequest(i, request), params, nowMs, verdict);
             }
             catch (final RuntimeException ex)
             {
                 verdict.dropped(EngineCounter.DROPPED_BUCKET_FAILURE.id());
                 counters.increment(EngineCounter.DROPPED_BUCKET_FAILURE);
+                failure = ex;
+            }
+        }
+        if (failure == null)
+        {
+            try
+            {
+                processor.batchEnd();
+            }
+            catch (final RuntimeException ex)
+            {
                 failure = ex;
             }
         }
@@ -215,6 +259,91 @@ public final class BucketEndpoint implements AutoCloseable
         return publication;
     }
 
+    /**
+     * Publishes verdicts that were not answered with their batch (NAT: after a reservation, or for requests another
+     * bucket forwarded): {@code count} verdicts of {@code verdictLength} bytes, contiguous in {@code source} from
+     * {@code sourceOffset}, for positions {@code positions[0..count)} of batch {@code batchSeq} of worker
+     * {@code workerId}. Returns false if they cannot go now (stream being created, or full): offer them again
+     * later. Verdicts for a worker that is gone are dropped (counted) and true is returned.
+     */
+    public boolean offerVerdicts(final int workerId, final int batchSeq, final int count, final int[] positions,
+        final DirectBuffer source, final int sourceOffset, final int verdictLength)
+    {
+        final ExclusivePublication publication = verdictPublication(workerId);
+        if (publication == null)
+        {
+            return false;
+        }
+        final long result = publication.tryClaim(VerdictBatchFlyweight.length(count, verdictLength), claim);
+        if (result < 0)
+        {
+            if (result == Publication.NOT_CONNECTED || result == Publication.CLOSED
+                || result == Publication.MAX_POSITION_EXCEEDED)
+            {
+                counters.add(EngineCounter.DROPPED_NO_WORKER, count);
+                return true;
+            }
+            counters.increment(EngineCounter.VERDICT_BACK_PRESSURE);
+            return false;
+        }
+        lateVerdicts.wrap(claim.buffer(), claim.offset()).header(count, bucketId, batchSeq, verdictLength);
+        for (int i = 0; i < count; i++)
+        {
+            lateVerdicts.position(i, positions[i]);
+        }
+        claim.buffer().putBytes(lateVerdicts.verdict(0).offset(), source, sourceOffset, count * verdictLength);
+        claim.commit();
+        return true;
+    }
+
+    /**
+     * Publishes a batch message (built by the caller in the request batch format) into bucket {@code target}'s
+     * request stream, shared with the other buckets that forward there. Returns false if it cannot go now.
+     */
+    public boolean offerToBucket(final int target, final DirectBuffer message, final int offset, final int length)
+    {
+        final Publication publication = bucketPublication(target);
+        if (publication == null)
+        {
+            return false;
+        }
+        final long result = publication.offer(message, offset, length);
+        if (result < 0)
+        {
+            if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED)
+            {
+                throw new IllegalStateException("the request stream of bucket " + target + " is closed");
+            }
+            return false;
+        }
+        return true;
+    }
+
+    private Publication bucketPublication(final int target)
+    {
+        if (target >= bucketPublications.length)
+        {
+            bucketPublications = Arrays.copyOf(bucketPublications, target + 1);
+            pendingBucketRegistrations = Arrays.copyOf(pendingBucketRegistrations, target + 1);
+        }
+        Publication publication = bucketPublications[target];
+        if (publication == null)
+        {
+            if (pendingBucketRegistrations[target] == 0)
+            {
+                pendingBucketRegistrations[target] =
+                    aeron.asyncAddPublication(config.publicationChannel(), config.batchStream(target));
+            }
+            publication = aeron.getPublication(pendingBucketRegistrations[target]);
+            if (publication != null)
+            {
+                bucketPublications[target] = publication;
+                pendingBucketRegistrations[target] = 0;
+            }
+        }
+        return publication;
+    }
+
     /** True if the last poll left a batch in the stream because its worker's verdict stream was full. */
     public boolean heldBack()
     {
@@ -243,6 +372,17 @@ public final class BucketEndpoint implements AutoCloseable
             CloseHelper.quietClose(publication);
         }
         for (final long registration : pendingRegistrations)
+        {
+            if (registration != 0)
+            {
+                aeron.asyncRemovePublication(registration);
+            }
+        }
+        for (final Publication publication : bucketPublications)
+        {
+            CloseHelper.quietClose(publication);
+        }
+        for (final long registration : pendingBucketRegistrations)
         {
             if (registration != 0)
             {

@@ -72,6 +72,7 @@ public final class PacketWorker implements AutoCloseable
     private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
     private final Verdict verdict = new Verdict();
     private final Verdict other = new Verdict();
+    private final io.ctrack.engine.nat.NatRewriter natRewriter = new io.ctrack.engine.nat.NatRewriter();
 
     private final Ticket[] tickets;
     private final int ticketMask;
@@ -196,7 +197,9 @@ public final class PacketWorker implements AutoCloseable
     }
 
     /**
-     * Starts tracking a batch. The frames are read before this returns; {@code verdicts} must stay valid until the
+     * Starts tracking a batch. The frames are read before this returns, except with a NAT action: then translated
+     * packets are rewritten in place when their verdicts arrive, so the frames (mutable buffers) must stay valid too
+     * until the batch completes. {@code verdicts} must stay valid until the
      * batch completes ({@link Completion}). Returns the batch's sequence number, or -1 if {@link #poll} must
      * complete earlier batches first (all in-flight slots are taken).
      */
@@ -233,6 +236,11 @@ public final class PacketWorker implements AutoCloseable
         final long tagBase = nextTag;
         nextTag += count;
         ticket.start(seq, verdicts, verdictOffset, count, tagBase, userTag, System.nanoTime() + config.verdictTimeoutNs());
+        if (params.nat() != null)
+        {
+            // Translated packets are rewritten when their verdicts arrive: keep where the frames are.
+            ticket.keepFrames(frames);
+        }
         counters.add(EngineCounter.PACKETS, count);
 
         Arrays.fill(countByBucket, 0);
@@ -311,11 +319,12 @@ public final class PacketWorker implements AutoCloseable
         final ExecParams params, final Ticket ticket)
     {
         final ExclusivePublication publication = publications[bucket];
-        final int chunk = BatchFlyweight.capacity(publication.maxPayloadLength());
+        final int flags = params.nat() != null ? BatchFlyweight.FLAG_NAT : 0;
+        final int chunk = BatchFlyweight.capacity(publication.maxPayloadLength(), flags);
         for (int first = from; first < to; first += chunk)
         {
             final int n = Math.min(chunk, to - first);
-            if (!claim(publication, BatchFlyweight.length(n)))
+            if (!claim(publication, BatchFlyweight.length(n, flags)))
             {
                 for (int k = first; k < first + n; k++)
                 {
@@ -435,21 +444,44 @@ public final class PacketWorker implements AutoCloseable
             return;
         }
         final int count = verdictBatch.count();
+        int answered = 0;
         for (int i = 0; i < count; i++)
         {
             final int position = verdictBatch.position(i);
             final Verdict v = verdictBatch.verdict(i);
+            if (v.isDeferred())
+            {
+                // Answered later, by another message (a NAT reservation or the bucket owning the connection).
+                continue;
+            }
+            answered++;
             v.copyTo(other.wrap(ticket.verdicts, ticket.verdictOffset + position * Verdict.LENGTH));
+            if (v.hasNat())
+            {
+                rewrite(ticket, position, v);
+            }
             if (ticket.fragmentGroups > 0)
             {
                 fanOut(ticket, position, v);
             }
         }
-        ticket.outstanding -= count;
+        ticket.outstanding -= answered;
         if (ticket.outstanding <= 0)
         {
             finish(ticket);
         }
+    }
+
+    /** Applies a verdict's NAT rewrite to the frame it answers (not to reassembled fragments). */
+    private void rewrite(final Ticket ticket, final int position, final Verdict v)
+    {
+        final DirectBuffer frame = ticket.frameBuffers[position];
+        if (frame instanceof MutableDirectBuffer && !ticket.isFragmentGroup(position)
+            && natRewriter.apply((MutableDirectBuffer)frame, ticket.frameOffsets[position], ticket.frameLengths[position], v))
+        {
+            return;
+        }
+        counters.increment(EngineCounter.NAT_NOT_REWRITTEN);
     }
 
     /** Gives the verdict of a reassembled datagram (at {@code position}) to each of its fragments. */
@@ -543,6 +575,38 @@ public final class PacketWorker implements AutoCloseable
         int[] groupLength = new int[4];
         long[] fragmentTags = new long[16];
         int fragmentTagCount;
+        DirectBuffer[] frameBuffers = new DirectBuffer[0];
+        int[] frameOffsets = new int[0];
+        int[] frameLengths = new int[0];
+
+        void keepFrames(final FrameBatch frames)
+        {
+            final int n = frames.count();
+            if (frameBuffers.length < n)
+            {
+                frameBuffers = new DirectBuffer[n];
+                frameOffsets = new int[n];
+                frameLengths = new int[n];
+            }
+            for (int i = 0; i < n; i++)
+            {
+                frameBuffers[i] = frames.buffer(i);
+                frameOffsets[i] = frames.offset(i);
+                frameLengths[i] = frames.length(i);
+            }
+        }
+
+        boolean isFragmentGroup(final int position)
+        {
+            for (int g = 0; g < fragmentGroups; g++)
+            {
+                if (groupPosition[g] == position)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
 
         void start(final int seq, final MutableDirectBuffer verdicts, final int verdictOffset, final int count,
             final long tagBase, final long userTag, final long deadlineNs)
@@ -558,6 +622,7 @@ public final class PacketWorker implements AutoCloseable
             this.outstanding = 0;
             this.fragmentGroups = 0;
             this.fragmentTagCount = 0;
+            java.util.Arrays.fill(this.frameBuffers, null);
         }
 
         void addFragmentGroup(final int position, final PacketPreprocessor preprocessor)

@@ -51,7 +51,8 @@ public enum EngineCounter
     DROPPED_NAT_HELD_FULL(42, "dropped: too many packets held for NAT reservations"),
     NAT_STALE_FORWARD(43, "forwarded packets whose connection was gone, tracked again in their own bucket"),
     NAT_NOT_REWRITTEN(44, "translated packets not rewritten: IP fragments"),
-    NAT_UNAVAILABLE(45, "dropped: NAT needed another bucket and the node has no NAT protocol");
+    NAT_UNAVAILABLE(45, "dropped: NAT needed another bucket and the node has no NAT protocol"),
+    NAT_RESERVATION_TIMEOUT(46, "translated connections abandoned: their reservation got no answer in time");
 
     private static final EngineCounter[] BY_ID = values();
 

@@ -823,6 +823,18 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         return pend == null ? 0 : pend.connId;
     }
 
+    /** Removes pending connection {@code ref} whose reservation never got an answer. */
+    public boolean abandonPending(final int ref, final long connId)
+    {
+        final Pending pend = pending.get(ref);
+        if (pend == null || pend.connId != connId || !isLiveConnection(ref, connId))
+        {
+            return false;
+        }
+        removeEntry(ref, EngineCounter.NAT_RESERVATION_TIMEOUT);
+        return true;
+    }
+
     /** The reservation was granted: the connection is complete. */
     public static final int RESERVATION_COMPLETED = 0;
     /** Refused: the next candidate is in another bucket ({@link #pendingCandidate}, {@link #pendingBucket}). */

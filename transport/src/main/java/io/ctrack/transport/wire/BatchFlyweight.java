@@ -2,6 +2,7 @@ package io.ctrack.transport.wire;
 
 import io.ctrack.engine.ct.ExecParams;
 import io.ctrack.engine.key.CtRequest;
+import io.ctrack.engine.nat.NatSpec;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -14,7 +15,9 @@ import java.nio.ByteOrder;
  *   0 u16 version      {@link #VERSION}
  *   2 u16 count        requests in the batch
  *   4 u16 workerId     where the verdicts go
- *   6 u16 flags        bit0 commit, bit1 force, bit2 set mark, bit3 set label
+ *   6 u16 flags        bit0 commit, bit1 force, bit2 set mark, bit3 set label, bit4 NAT block follows,
+ *                      bit5 forwarded by another bucket (forward records follow the positions), bit6 track
+ *                      without following aliases (sent back by the owner of a stale alias)
  *   8 u32 batchSeq     the worker's batch number, echoed in the verdicts
  *  12 u16 zone
  *  14 u16 reserved
@@ -22,8 +25,11 @@ import java.nio.ByteOrder;
  *  20 u32 markMask
  *  24 u64 labelValueLo, 32 u64 labelValueHi, 40 u64 labelMaskLo, 48 u64 labelMaskHi
  *  56 i64 nowMs        the time the worker tracks the batch at (the engine never reads a clock)
- *  64 u16[count]       position of each request in the worker's batch, padded to a multiple of 8 bytes
- *   .. 64 B[count]     requests ({@link CtRequest} layout)
+ *  64 [64 B NAT block] if bit4: the {@code nat(...)} of the action ({@link NatSpec} encoding, 48 B, then 16 zero)
+ *  .. u16[count]       position of each request in the worker's batch, padded to a multiple of 8 bytes
+ *  .. [16 B[count]]    if bit5, per request: i32 owner entry, u16 forwarding bucket, u8 1 if the alias matched the
+ *                      reply direction, u8 0, i64 connection id
+ *  .. 64 B[count]      requests ({@link CtRequest} layout)
  * </pre>
  */
 public final class BatchFlyweight
@@ -34,15 +40,27 @@ public final class BatchFlyweight
     public static final int FLAG_FORCE = 2;
     public static final int FLAG_SET_MARK = 4;
     public static final int FLAG_SET_LABEL = 8;
+    public static final int FLAG_NAT = 16;
+    public static final int FLAG_FORWARDED = 32;
+    public static final int FLAG_IGNORE_ALIASES = 64;
+    public static final int NAT_BLOCK_LENGTH = 64;
+    public static final int FORWARD_RECORD_LENGTH = 16;
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
     private MutableDirectBuffer buffer;
     private int offset;
 
-    /** Bytes a batch of {@code count} requests takes. */
+    /** Bytes a batch of {@code count} requests takes (no NAT block, not forwarded). */
     public static int length(final int count)
     {
         return HEADER_LENGTH + positionsLength(count) + count * CtRequest.LENGTH;
+    }
+
+    /** Bytes a batch of {@code count} requests takes with the given flags' optional parts. */
+    public static int length(final int count, final int flags)
+    {
+        return HEADER_LENGTH + ((flags & FLAG_NAT) != 0 ? NAT_BLOCK_LENGTH : 0) + positionsLength(count)
+            + ((flags & FLAG_FORWARDED) != 0 ? count * FORWARD_RECORD_LENGTH : 0) + count * CtRequest.LENGTH;
     }
 
     private static int positionsLength(final int count)
@@ -53,8 +71,14 @@ public final class BatchFlyweight
     /** How many requests fit in {@code maxLength} bytes. */
     public static int capacity(final int maxLength)
     {
+        return capacity(maxLength, 0);
+    }
+
+    /** How many requests fit in {@code maxLength} bytes with the given flags' optional parts. */
+    public static int capacity(final int maxLength, final int flags)
+    {
         int count = (maxLength - HEADER_LENGTH) / (CtRequest.LENGTH + 2);
-        while (count > 0 && length(count) > maxLength)
+        while (count > 0 && length(count, flags) > maxLength)
         {
             count--;
         }
@@ -77,6 +101,7 @@ public final class BatchFlyweight
         flags |= params.force() ? FLAG_FORCE : 0;
         flags |= params.setMark() ? FLAG_SET_MARK : 0;
         flags |= params.setLabel() ? FLAG_SET_LABEL : 0;
+        flags |= params.nat() != null ? FLAG_NAT : 0;
         buffer.putLong(offset, VERSION | (long)count << 16 | (long)workerId << 32 | (long)flags << 48, ORDER);
         buffer.putLong(offset + 8, (batchSeq & 0xFFFF_FFFFL) | (long)params.zone() << 32, ORDER);
         buffer.putLong(offset + 16, (params.markValue() & 0xFFFF_FFFFL) | (long)params.markMask() << 32, ORDER);
@@ -85,7 +110,93 @@ public final class BatchFlyweight
         buffer.putLong(offset + 40, params.labelMaskLo(), ORDER);
         buffer.putLong(offset + 48, params.labelMaskHi(), ORDER);
         buffer.putLong(offset + 56, nowMs, ORDER);
+        if (params.nat() != null)
+        {
+            params.nat().writeTo(buffer, offset + HEADER_LENGTH);
+            buffer.putLong(offset + HEADER_LENGTH + NatSpec.ENCODED_LENGTH, 0, ORDER);
+            buffer.putLong(offset + HEADER_LENGTH + NatSpec.ENCODED_LENGTH + 8, 0, ORDER);
+        }
         return this;
+    }
+
+    /**
+     * Writes the header of a batch of {@code count} requests that repeats {@code source}'s action (its header and
+     * NAT block), with {@code addFlags} or'ed in and {@code removeFlags} cleared: how a bucket forwards requests
+     * of a worker's batch to another bucket.
+     */
+    public BatchFlyweight copyHeader(final BatchFlyweight source, final int count, final int addFlags,
+        final int removeFlags)
+    {
+        final int flags = (source.flags() | addFlags) & ~removeFlags;
+        buffer.putBytes(offset, source.buffer, source.offset, HEADER_LENGTH + ((flags & FLAG_NAT) != 0 ? NAT_BLOCK_LENGTH : 0));
+        buffer.putShort(offset + 2, (short)count, ORDER);
+        buffer.putShort(offset + 6, (short)flags, ORDER);
+        return this;
+    }
+
+    public int flags()
+    {
+        return buffer.getShort(offset + 6, ORDER) & 0xFFFF;
+    }
+
+    /**
+     * The NAT spec of the batch, or null if it has none; {@code cached} is returned if it equals the encoded one,
+     * so a reader decoding the same action again and again allocates nothing.
+     */
+    public NatSpec natSpec(final NatSpec cached)
+    {
+        if ((flags() & FLAG_NAT) == 0)
+        {
+            return null;
+        }
+        final int at = offset + HEADER_LENGTH;
+        if (cached != null && cached.encodedEquals(buffer, at))
+        {
+            return cached;
+        }
+        return NatSpec.readFrom(buffer, at);
+    }
+
+    /** Writes forward record {@code index} (see the class comment). */
+    public BatchFlyweight forward(final int index, final int ownerRef, final int fromBucket, final boolean reply,
+        final long connId)
+    {
+        final int at = forwardOffset(index);
+        buffer.putInt(at, ownerRef, ORDER);
+        buffer.putShort(at + 4, (short)fromBucket, ORDER);
+        buffer.putShort(at + 6, (short)(reply ? 1 : 0), ORDER);
+        buffer.putLong(at + 8, connId, ORDER);
+        return this;
+    }
+
+    public int forwardOwnerRef(final int index)
+    {
+        return buffer.getInt(forwardOffset(index), ORDER);
+    }
+
+    public int forwardFromBucket(final int index)
+    {
+        return buffer.getShort(forwardOffset(index) + 4, ORDER) & 0xFFFF;
+    }
+
+    public boolean forwardReply(final int index)
+    {
+        return buffer.getByte(forwardOffset(index) + 6) != 0;
+    }
+
+    public long forwardConnId(final int index)
+    {
+        return buffer.getLong(forwardOffset(index) + 8, ORDER);
+    }
+
+    private int positionsOffset()
+    {
+        return offset + HEADER_LENGTH + ((flags() & FLAG_NAT) != 0 ? NAT_BLOCK_LENGTH : 0);
+    }
+
+    private int forwardOffset(final int index)
+    {
+        return positionsOffset() + positionsLength(count()) + index * FORWARD_RECORD_LENGTH;
     }
 
     public long nowMs()
@@ -95,7 +206,7 @@ public final class BatchFlyweight
 
     public BatchFlyweight position(final int index, final int position)
     {
-        buffer.putShort(offset + HEADER_LENGTH + index * 2, (short)position, ORDER);
+        buffer.putShort(positionsOffset() + index * 2, (short)position, ORDER);
         return this;
     }
 
@@ -150,17 +261,20 @@ public final class BatchFlyweight
         {
             params.clearLabel();
         }
+        params.nat(natSpec(params.nat()));
         return params;
     }
 
     public int position(final int index)
     {
-        return buffer.getShort(offset + HEADER_LENGTH + index * 2, ORDER) & 0xFFFF;
+        return buffer.getShort(positionsOffset() + index * 2, ORDER) & 0xFFFF;
     }
 
     public int requestOffset(final int index)
     {
-        return offset + HEADER_LENGTH + positionsLength(count()) + index * CtRequest.LENGTH;
+        final int count = count();
+        return positionsOffset() + positionsLength(count) + ((flags() & FLAG_FORWARDED) != 0 ? count * FORWARD_RECORD_LENGTH : 0)
+            + index * CtRequest.LENGTH;
     }
 
     /** Reads request {@code index} into {@code request}. */

@@ -12,11 +12,11 @@ import java.nio.ByteOrder;
  *   0 u16 version      {@link #VERSION}
  *   2 u16 count
  *   4 u16 bucketId
- *   6 u16 reserved
+ *   6 u16 verdictLength 0 or 32: 32-byte verdicts; 64: verdicts with their NAT part (batches with a NAT action)
  *   8 u32 batchSeq     the batch these verdicts answer
  *  12 u32 reserved
  *  16 u16[count]       position of each verdict in the worker's batch, padded to a multiple of 8 bytes
- *   .. 32 B[count]     verdicts ({@link Verdict} layout)
+ *   .. B[count]        verdicts ({@link Verdict} layout, verdictLength bytes each)
  * </pre>
  */
 public final class VerdictBatchFlyweight
@@ -31,7 +31,13 @@ public final class VerdictBatchFlyweight
 
     public static int length(final int count)
     {
-        return HEADER_LENGTH + positionsLength(count) + count * Verdict.LENGTH;
+        return length(count, Verdict.LENGTH);
+    }
+
+    /** Bytes of {@code count} verdicts of {@code verdictLength} bytes each. */
+    public static int length(final int count, final int verdictLength)
+    {
+        return HEADER_LENGTH + positionsLength(count) + count * verdictLength;
     }
 
     private static int positionsLength(final int count)
@@ -48,9 +54,21 @@ public final class VerdictBatchFlyweight
 
     public VerdictBatchFlyweight header(final int count, final int bucketId, final int batchSeq)
     {
-        buffer.putLong(offset, VERSION | (long)count << 16 | (long)bucketId << 32, ORDER);
+        return header(count, bucketId, batchSeq, Verdict.LENGTH);
+    }
+
+    public VerdictBatchFlyweight header(final int count, final int bucketId, final int batchSeq, final int verdictLength)
+    {
+        buffer.putLong(offset, VERSION | (long)count << 16 | (long)bucketId << 32 | (long)verdictLength << 48, ORDER);
         buffer.putLong(offset + 8, batchSeq & 0xFFFF_FFFFL, ORDER);
         return this;
+    }
+
+    /** Bytes per verdict in this message. */
+    public int verdictLength()
+    {
+        final int length = buffer.getShort(offset + 6, ORDER) & 0xFFFF;
+        return length == 0 ? Verdict.LENGTH : length;
     }
 
     public VerdictBatchFlyweight position(final int index, final int position)
@@ -62,7 +80,7 @@ public final class VerdictBatchFlyweight
     /** The verdict slot {@code index}, as a flyweight valid until the next call. */
     public Verdict verdict(final int index)
     {
-        return verdict.wrap(buffer, offset + HEADER_LENGTH + positionsLength(count()) + index * Verdict.LENGTH);
+        return verdict.wrap(buffer, offset + HEADER_LENGTH + positionsLength(count()) + index * verdictLength());
     }
 
     public int version()

@@ -32,9 +32,16 @@ class VerdictBatchFlyweightTest
         assertEquals(1, buffer.getShort(8, LE));
         assertEquals(3, buffer.getShort(10, LE));
         assertEquals(0xFFFF, buffer.getShort(12, LE) & 0xFFFF);
-        assertEquals(0, buffer.getShort(14, LE), "reserved");
+        assertEquals(32, buffer.getShort(14, LE), "verdict length");
+        assertEquals(32, verdicts.verdictLength());
         assertEquals(-7, buffer.getInt(16, LE));
         assertEquals(0, buffer.getInt(20, LE), "reserved");
+
+        verdicts.header(3, 1, 9, 64);
+        assertEquals(64, verdicts.verdictLength());
+        assertEquals(verdicts.verdict(0).offset() + 64, verdicts.verdict(1).offset(), "verdicts with their NAT part");
+        buffer.putShort(14, (short)0, LE);
+        assertEquals(32, verdicts.verdictLength(), "0 (an older writer) means 32");
     }
 
     @Test
