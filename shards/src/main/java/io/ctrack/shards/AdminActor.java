@@ -25,7 +25,7 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
     /** Admin commands. */
     public sealed interface Command permits FlushAll, FlushZone, FlushMatching, Dump, GetNConns,
         SetMaxConns, GetMaxConns, SetZoneLimits, DeleteZoneLimits, GetZoneLimits, SetTimeoutPolicy,
-        DeleteTimeoutPolicy, SetZonePolicy, SetTcpSeqCheck, CountConnections, FailBucket, FanOut.Free
+        DeleteTimeoutPolicy, SetZonePolicy, SetTcpSeqCheck, CountConnections, FailBucket, FanOut.Free, CheckNat
     {
     }
 
@@ -130,6 +130,15 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
     {
     }
 
+    /**
+     * Checks that every alias has its owner and every translated connection with a remote reply tuple its alias
+     * (meaningful once no reservation or release is in flight). Answers ok with the counts, or an error naming the
+     * first mismatches.
+     */
+    public record CheckNat(ActorRef<Result> replyTo) implements Command
+    {
+    }
+
     /** Makes one bucket's behavior throw (supervision drills and tests). */
     public record FailBucket(int bucket, ActorRef<Result> replyTo) implements Command
     {
@@ -184,6 +193,7 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
             .onMessage(CountConnections.class, this::onCount)
             .onMessage(FailBucket.class, this::onFailBucket)
             .onMessage(FanOut.Free.class, this::onCollectorFree)
+            .onMessage(CheckNat.class, this::onCheckNat)
             .build();
     }
 
@@ -211,6 +221,56 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
             collector = getContext().spawnAnonymous(FanOut.create(getContext().getSelf()), SAME_DISPATCHER);
         }
         collector.tell(new FanOut.Job<>(targets, command, reduce, replyTo, TIMEOUT));
+    }
+
+    private Behavior<Command> onCheckNat(final CheckNat command)
+    {
+        this.<BucketActor.NatLinksReply>fanOut((bucket, self) -> new BucketActor.NatLinks(self), AdminActor::natReport,
+            command.replyTo());
+        return this;
+    }
+
+    /** Pairs aliases with owners: "key owner=O id=N" in bucket A must match "key alias=A id=N" in bucket O. */
+    private static Result natReport(final List<BucketActor.NatLinksReply> replies)
+    {
+        final java.util.Set<String> fromAliases = new java.util.TreeSet<>();
+        final java.util.Set<String> fromOwners = new java.util.TreeSet<>();
+        int pending = 0;
+        int held = 0;
+        for (final BucketActor.NatLinksReply r : replies)
+        {
+            for (final String a : r.aliases())
+            {
+                // key owner=O id=N held by bucket A  ->  key A->O N
+                final String key = a.substring(0, a.indexOf(" owner="));
+                final String owner = a.substring(a.indexOf(" owner=") + 7, a.indexOf(" id="));
+                fromAliases.add(key + " " + r.bucket() + "->" + owner + " " + a.substring(a.indexOf(" id=") + 4));
+            }
+            for (final String o : r.owned())
+            {
+                final String key = o.substring(0, o.indexOf(" alias="));
+                final String alias = o.substring(o.indexOf(" alias=") + 7, o.indexOf(" id="));
+                fromOwners.add(key + " " + alias + "->" + r.bucket() + " " + o.substring(o.indexOf(" id=") + 4));
+            }
+            pending += r.pending();
+            held += r.held();
+        }
+        final java.util.Set<String> orphans = new java.util.TreeSet<>(fromAliases);
+        orphans.removeAll(fromOwners);
+        final java.util.Set<String> missing = new java.util.TreeSet<>(fromOwners);
+        missing.removeAll(fromAliases);
+        if (!orphans.isEmpty() || !missing.isEmpty())
+        {
+            return Result.error(orphans.size() + " alias(es) without owner " + first(orphans) + ", "
+                + missing.size() + " connection(s) without alias " + first(missing));
+        }
+        return Result.ok(fromAliases.size() + " remote reply tuples, each with its alias; " + pending
+            + " reservations in flight, " + held + " packets held", fromAliases.size());
+    }
+
+    private static String first(final java.util.Set<String> set)
+    {
+        return set.isEmpty() ? "" : set.stream().limit(3).toList().toString();
     }
 
     private Behavior<Command> onCollectorFree(final FanOut.Free free)

@@ -48,7 +48,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     /** Messages a bucket understands. */
     public sealed interface Command permits Wake, Drain, FlushZone, FlushAll, FlushKey, FlushMatching, DumpSlice,
         CountConns, SetTimeoutPolicy, SetZonePolicy, DeleteTimeoutPolicy, SetSequenceCheck, ConnectWorker,
-        InjectFault, SweepStep, Reserve, Reserved, ReleaseAlias, FlushRef
+        InjectFault, SweepStep, Reserve, Reserved, ReleaseAlias, FlushRef, NatLinks
     {
     }
 
@@ -177,6 +177,19 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     {
     }
 
+    /** Asks for the bucket's NAT links: its aliases and its connections whose reply tuple is an alias elsewhere. */
+    public record NatLinks(ActorRef<NatLinksReply> replyTo) implements Command
+    {
+    }
+
+    /**
+     * A bucket's NAT links: {@code aliases} as "key owner=B id=N", {@code owned} as "key alias=B id=N" (keys in
+     * {@link ConnKey}'s text), and the reservations in flight and packets held for them.
+     */
+    public record NatLinksReply(int bucket, List<String> aliases, List<String> owned, int pending, int held)
+    {
+    }
+
     /** Reply to a sweep step: removed, whether expired slots remain, and when the next is due. */
     public record Swept(int bucket, int removed, boolean behind, long nextDueMs)
     {
@@ -280,6 +293,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             .onMessage(Reserved.class, this::onReserved)
             .onMessage(ReleaseAlias.class, this::onReleaseAlias)
             .onMessage(FlushRef.class, this::onFlushRef)
+            .onMessage(NatLinks.class, this::onNatLinks)
             .onSignal(PreRestart.class, signal -> onRestart())
             .onSignal(PostStop.class, signal -> this)
             .build();
@@ -409,6 +423,18 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         final boolean found = state.table.flushRef(command.ref(), command.connId());
         state.nat.upkeep();
         command.replyTo().tell(new Flushed(state.bucketId, found ? 1 : 0));
+        return this;
+    }
+
+    private Behavior<Command> onNatLinks(final NatLinks command)
+    {
+        final List<String> aliases = new ArrayList<>();
+        final List<String> owned = new ArrayList<>();
+        state.table.forEachNatLink(
+            (ownerBucket, ownerRef, connId, key) -> aliases.add(ConnKey.of(key) + " owner=" + ownerBucket + " id=" + connId),
+            (aliasBucket, ref, connId, key) -> owned.add(ConnKey.of(key) + " alias=" + aliasBucket + " id=" + connId));
+        command.replyTo().tell(new NatLinksReply(state.bucketId, aliases, owned, state.table.pendingCount(),
+            state.nat.heldCount()));
         return this;
     }
 

@@ -121,9 +121,12 @@ final class NatBucket
                 batchForwards.add(new int[] { batch.forwardFromBucket(index), index, -1, 0, 0, 0 });
                 return;
             case ConnTable.OUTCOME_HELD:
+            {
+                final boolean forwarded = (batch.flags() & BatchFlyweight.FLAG_FORWARDED) != 0;
                 hold(table.lastRef(), request, params, nowMs, batch.workerId(), batch.batchSeq(), batch.position(index),
-                    verdict);
+                    verdict, forwarded ? batch.forwardFromBucket(index) : -1, forwarded && batch.forwardReply(index));
                 return;
+            }
             case ConnTable.OUTCOME_PENDING:
                 startReservation(table.lastRef(), verdict, batch.workerId(), batch.batchSeq(), batch.position(index),
                     verdictLength(params));
@@ -213,7 +216,8 @@ final class NatBucket
     }
 
     private void hold(final int ref, final CtRequest request, final ExecParams params, final long nowMs,
-        final int workerId, final int batchSeq, final int position, final Verdict verdict)
+        final int workerId, final int batchSeq, final int position, final Verdict verdict, final int forwardedFrom,
+        final boolean reply)
     {
         final HeldGroup group = groups.get(table.pendingConnId(ref));
         if (group == null || heldCount >= MAX_HELD)
@@ -223,7 +227,7 @@ final class NatBucket
             return;
         }
         group.followers.add(new Held(workerId, batchSeq, position, new CtRequest().copyFrom(request),
-            new ExecParams().copyFrom(params), nowMs));
+            new ExecParams().copyFrom(params), nowMs, forwardedFrom, reply));
         heldCount++;
     }
 
@@ -324,6 +328,20 @@ final class NatBucket
             {
                 h.params.commit(false);
             }
+            if (h.forwardedFrom >= 0)
+            {
+                // Arrived through an alias while the connection waited: track it as the owner, or send it back.
+                table.executeForwarded(group.ref, group.connId, h.reply, h.request, h.params, h.nowMs, scratch);
+                if (table.lastOutcome() == ConnTable.OUTCOME_STALE)
+                {
+                    bounceOne(h);
+                }
+                else
+                {
+                    lateVerdict(h.workerId, h.batchSeq, h.position, scratch, verdictLength(h.params));
+                }
+                continue;
+            }
             table.execute(h.request, h.params, h.nowMs, scratch);
             switch (table.lastOutcome())
             {
@@ -372,6 +390,17 @@ final class NatBucket
         out.forward(0, ownerRef, state.bucketId, reply, connId);
         h.request.writeTo(message, out.requestOffset(0));
         sendToBucket(dest, BatchFlyweight.length(1, flags));
+    }
+
+    /** Sends a held packet that came through an alias back to that bucket, to be tracked there without aliases. */
+    private void bounceOne(final Held h)
+    {
+        out.wrap(message, 0).header(1, h.workerId, h.batchSeq, h.nowMs, h.params);
+        final int flags = out.flags() | BatchFlyweight.FLAG_IGNORE_ALIASES;
+        message.putShort(6, (short)flags, java.nio.ByteOrder.LITTLE_ENDIAN);
+        out.position(0, h.position);
+        h.request.writeTo(message, out.requestOffset(0));
+        sendToBucket(h.forwardedFrom, BatchFlyweight.length(1, flags));
     }
 
     private void lateVerdict(final int workerId, final int batchSeq, final int position, final Verdict verdict,
@@ -498,7 +527,9 @@ final class NatBucket
         }
     }
 
-    private record Held(int workerId, int batchSeq, int position, CtRequest request, ExecParams params, long nowMs)
+    /** A held packet; {@code forwardedFrom} is the bucket that forwarded it (its alias matched), or -1. */
+    private record Held(int workerId, int batchSeq, int position, CtRequest request, ExecParams params, long nowMs,
+        int forwardedFrom, boolean reply)
     {
     }
 

@@ -83,15 +83,6 @@ public final class ShardedNode implements AutoCloseable
         {
             final SharedLimits limits = new SharedLimits();
             limits.maxConns(settings.maxConns());
-            for (int b = 0; b < settings.buckets(); b++)
-            {
-                final EngineCounters counters = new EngineCounters();
-                final TimeoutPolicies policies = new TimeoutPolicies();
-                final ConnTable table = new ConnTable(new ConnTableConfig(b, settings.bucketCapacity(),
-                    settings.wheelSlots(), settings.wheelSlotMs()), policies, limits, counters);
-                states.add(new BucketState(b, table, new BucketEndpoint(b, driver.aeron(), settings.transport(), counters),
-                    counters, policies, driver.duty()));
-            }
             final AtomicReferenceArray<ActorRef<BucketActor.Command>> refs =
                 new AtomicReferenceArray<>(settings.buckets());
             final Doorbells doorbells = new Doorbells(settings.buckets(), bucket ->
@@ -102,6 +93,17 @@ public final class ShardedNode implements AutoCloseable
                     ref.tell(BucketActor.WAKE);
                 }
             });
+            for (int b = 0; b < settings.buckets(); b++)
+            {
+                final int bucket = b;
+                final EngineCounters counters = new EngineCounters();
+                final TimeoutPolicies policies = new TimeoutPolicies();
+                final ConnTable table = new ConnTable(new ConnTableConfig(b, settings.bucketCapacity(),
+                    settings.wheelSlots(), settings.wheelSlotMs()), policies, limits, counters);
+                states.add(new BucketState(b, table, new BucketEndpoint(b, driver.aeron(), settings.transport(), counters,
+                    () -> doorbells.ring(bucket)),
+                    counters, policies, driver.duty()));
+            }
             for (final BucketState state : states)
             {
                 state.doorbells = doorbells;

@@ -60,11 +60,26 @@ public final class BucketEndpoint implements AutoCloseable
     public BucketEndpoint(final int bucketId, final Aeron aeron, final TransportConfig config,
         final EngineCounters counters)
     {
+        this(bucketId, aeron, config, counters, () ->
+        {
+        });
+    }
+
+    /**
+     * @param onNewPublisher run (on the Aeron client's thread) when a new publisher's image joins the request
+     *                       stream: a message may already be in it, and a parked bucket must look.
+     */
+    public BucketEndpoint(final int bucketId, final Aeron aeron, final TransportConfig config,
+        final EngineCounters counters, final Runnable onNewPublisher)
+    {
         this.bucketId = bucketId;
         this.aeron = aeron;
         this.config = config;
         this.counters = counters;
-        this.subscription = aeron.addSubscription("aeron:ipc", config.batchStream(bucketId));
+        this.subscription = aeron.addSubscription("aeron:ipc", config.batchStream(bucketId),
+            image -> onNewPublisher.run(), image ->
+            {
+            });
     }
 
     /**

@@ -176,6 +176,15 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
             out.deferred();
             return;
         }
+        if ((meta(ref) & Meta.PENDING) != 0)
+        {
+            // The alias was granted and the reply came before the grant did: wait with the connection's packets.
+            lastOutcome = OUTCOME_HELD;
+            lastRef = ref;
+            counters.increment(EngineCounter.NAT_HELD);
+            out.deferred();
+            return;
+        }
         track(ref, reply, r, p, nowMs, out, true);
     }
 
