@@ -64,6 +64,15 @@ public final class ReplayCommand implements Callable<Integer>
             + "(each batch at its first packet's capture time, so timeouts play out as on the wire). Default ${DEFAULT-VALUE}.")
     private String clock;
 
+    @Option(names = "--nat", paramLabel = "SPEC",
+        description = "NAT action applied on commit, in Open vSwitch's syntax: 'src=ADDR[-ADDR][:PORT[-PORT]][,random|hash][,persistent]', "
+            + "'dst=...', or 'nat(...)'. New connections get it; packets of translated connections are rewritten.")
+    private String nat;
+
+    @Option(names = "--write", paramLabel = "OUT.pcap",
+        description = "Write every packet, as tracked (rewritten by NAT), to this pcap file, with its capture time.")
+    private Path write;
+
     @Override
     public Integer call() throws IOException
     {
@@ -89,6 +98,17 @@ public final class ReplayCommand implements Callable<Integer>
         if (buckets < 1 || buckets > 1024 || Integer.bitCount(buckets) != 1)
         {
             throw new UserError("--buckets must be a power of two from 1 to 1024, got " + buckets);
+        }
+        if (nat != null)
+        {
+            try
+            {
+                natSpec = io.ctrack.nat.NatActionParser.parse(nat);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new UserError("--nat: " + ex.getMessage());
+            }
         }
         if (!Files.exists(file))
         {
@@ -121,19 +141,38 @@ public final class ReplayCommand implements Callable<Integer>
         return 0;
     }
 
+    private io.ctrack.engine.nat.NatSpec natSpec;
+
     private void replay(final PcapReader reader, final boolean pcapClock, final PrintWriter out)
-        throws PcapFormatException
+        throws PcapFormatException, IOException
     {
-        try (TrackingEngine tracker = TrackingEngine.create(engine, buckets))
+        try (TrackingEngine tracker = TrackingEngine.create(engine, buckets);
+            io.ctrack.engine.pcap.PcapWriter writer = write == null ? null : openWriter())
         {
-            replay(reader, pcapClock, out, tracker);
+            replay(reader, pcapClock, out, tracker, writer);
+        }
+    }
+
+    private io.ctrack.engine.pcap.PcapWriter openWriter()
+    {
+        try
+        {
+            return new io.ctrack.engine.pcap.PcapWriter(write, true);
+        }
+        catch (final IOException ex)
+        {
+            throw new UserError(write + ": cannot write: " + ex.getMessage());
         }
     }
 
     private void replay(final PcapReader reader, final boolean pcapClock, final PrintWriter out,
-        final TrackingEngine tracker) throws PcapFormatException
+        final TrackingEngine tracker, final io.ctrack.engine.pcap.PcapWriter writer) throws PcapFormatException, IOException
     {
-        final ExecParams params = ExecParams.commit(zone);
+        final ExecParams params = ExecParams.commit(zone).nat(natSpec);
+        // The capture is mapped read-only: frames that NAT may rewrite, or that are written out, are copied first.
+        final boolean copyFrames = natSpec != null || writer != null;
+        final UnsafeBuffer copies = new UnsafeBuffer(new byte[copyFrames ? batch * 65_536 : 0]);
+        final long[] times = new long[batch];
         final FrameBatch frames = new FrameBatch(batch);
         final UnsafeBuffer verdicts = new UnsafeBuffer(new byte[batch * Verdict.LENGTH]);
         final Verdict verdict = new Verdict();
@@ -151,7 +190,18 @@ public final class ReplayCommand implements Callable<Integer>
                 {
                     batchTimeNanos = reader.timestampNanos();
                 }
-                frames.add(reader.buffer(), reader.frameOffset(), reader.frameLength());
+                times[frames.count()] = reader.timestampNanos();
+                if (copyFrames)
+                {
+                    final int at = frames.count() * 65_536;
+                    final int length = Math.min(reader.frameLength(), 65_536);
+                    copies.putBytes(at, reader.buffer(), reader.frameOffset(), length);
+                    frames.add(copies, at, length);
+                }
+                else
+                {
+                    frames.add(reader.buffer(), reader.frameOffset(), reader.frameLength());
+                }
             }
             if (frames.count() == 0)
             {
@@ -165,6 +215,10 @@ public final class ReplayCommand implements Callable<Integer>
                 line.setLength(0);
                 line.append(++printed).append(": ").append(CtState.format(verdict.ctState()));
                 out.println(line);
+                if (writer != null)
+                {
+                    writer.write(times[i], frames.buffer(i), frames.offset(i), frames.length(i), frames.length(i));
+                }
             }
         }
         if (dump)

@@ -55,6 +55,8 @@ final class NatBucket
     private final ArrayDeque<Outgoing> unsent = new ArrayDeque<>();
     private final List<ReleaseTo> releases = new ArrayList<>();
     private final Verdict scratch = new Verdict().wrap(new UnsafeBuffer(new byte[Verdict.NAT_LENGTH]), 0);
+    private final CtRequest scratchKey = new CtRequest();
+    private final int[] onePosition = new int[1];
 
     NatBucket(final BucketState state, final int bucketBits, final IntFunction<ActorRef<BucketActor.Command>> buckets,
         final long holdTimeoutNs)
@@ -226,6 +228,10 @@ final class NatBucket
             verdict.dropped(EngineCounter.DROPPED_NAT_HELD_FULL.id());
             return;
         }
+        if (group.followers.isEmpty())
+        {
+            group.followers = new ArrayList<>(4);
+        }
         group.followers.add(new Held(workerId, batchSeq, position, new CtRequest().copyFrom(request),
             new ExecParams().copyFrom(params), nowMs, forwardedFrom, reply));
         heldCount++;
@@ -255,7 +261,7 @@ final class NatBucket
     /** The reply bucket's side: reserve the tuple as an alias unless it is taken there. */
     void onReserve(final BucketActor.Reserve reserve, final long nowMs)
     {
-        final CtRequest key = reserve.key().toRequest(new CtRequest());
+        final CtRequest key = reserve.key().toRequest(scratchKey);
         final boolean granted = table.reserveAlias(key, reserve.ownerBucket(), reserve.ownerRef(), reserve.connId(), nowMs);
         reserve.replyTo().tell(new BucketActor.Reserved(state.bucketId, reserve.key(), reserve.ownerRef(),
             reserve.connId(), granted));
@@ -353,6 +359,10 @@ final class NatBucket
                     final HeldGroup other = groups.get(table.pendingConnId(table.lastRef()));
                     if (other != null && heldCount < MAX_HELD)
                     {
+                        if (other.followers.isEmpty())
+                        {
+                            other.followers = new ArrayList<>(4);
+                        }
                         other.followers.add(h);
                         heldCount++;
                     }
@@ -378,7 +388,7 @@ final class NatBucket
                     break;
             }
         }
-        group.followers.clear();
+        group.followers = List.of();
     }
 
     private void forwardOne(final int dest, final Held h, final int ownerRef, final boolean reply, final long connId)
@@ -406,8 +416,8 @@ final class NatBucket
     private void lateVerdict(final int workerId, final int batchSeq, final int position, final Verdict verdict,
         final int verdictLength)
     {
-        final int[] positions = { position };
-        if (unsent.isEmpty() && state.endpoint.offerVerdicts(workerId, batchSeq, 1, positions, verdict.buffer(),
+        onePosition[0] = position;
+        if (unsent.isEmpty() && state.endpoint.offerVerdicts(workerId, batchSeq, 1, onePosition, verdict.buffer(),
             verdict.offset(), verdictLength))
         {
             return;
@@ -419,7 +429,7 @@ final class NatBucket
 
     void onRelease(final BucketActor.ReleaseAlias release, final long nowMs)
     {
-        table.releaseAlias(release.key().toRequest(new CtRequest()), release.ownerBucket(), release.connId(), nowMs);
+        table.releaseAlias(release.key().toRequest(scratchKey), release.ownerBucket(), release.connId(), nowMs);
     }
 
     // ---- upkeep ---------------------------------------------------------------------------------------------
@@ -445,7 +455,7 @@ final class NatBucket
             final UnsafeBuffer bytes = new UnsafeBuffer(o.bytes);
             final boolean sent = o.toBucket
                 ? state.endpoint.offerToBucket(o.target, bytes, 0, o.bytes.length)
-                : state.endpoint.offerVerdicts(o.target, o.batchSeq, 1, new int[] { o.position }, bytes, 0, o.bytes.length);
+                : state.endpoint.offerVerdicts(o.target, o.batchSeq, 1, positionOf(o.position), bytes, 0, o.bytes.length);
             if (!sent)
             {
                 break;
@@ -483,6 +493,12 @@ final class NatBucket
         return !unsent.isEmpty();
     }
 
+    private int[] positionOf(final int position)
+    {
+        onePosition[0] = position;
+        return onePosition;
+    }
+
     /** Alias releases collected from removals, not yet sent. */
     boolean hasReleases()
     {
@@ -511,7 +527,8 @@ final class NatBucket
         final int verdictLength;
         final byte[] creator;
         final long startedNs;
-        final List<Held> followers = new ArrayList<>();
+        /** Packets of the connection that arrived while it waited (usually none: allocated on the first). */
+        List<Held> followers = List.of();
 
         HeldGroup(final int ref, final long connId, final int workerId, final int batchSeq, final int position,
             final int verdictLength, final byte[] creator, final long startedNs)

@@ -70,6 +70,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
     private final CtRequest candidate = new CtRequest();
     private final CtRequest scratchKey = new CtRequest();
     private final org.agrona.collections.Int2ObjectHashMap<Pending> pending = new org.agrona.collections.Int2ObjectHashMap<>();
+    private final java.util.ArrayDeque<UniqueTupleSearch> freeSearches = new java.util.ArrayDeque<>();
     private Placement placement = Placement.LOCAL;
     private NatListener natListener;
     private int aliases;
@@ -657,6 +658,10 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         final UniqueTupleSearch search = placement.allLocal() ? localSearch : newSearch();
         search.start(r, nat);
         final int result = continueSearch(ref, search, nowMs);
+        if (result != SEARCH_REMOTE && search != localSearch && freeSearches.size() < 1024)
+        {
+            freeSearches.add(search);
+        }
         if (result == SEARCH_EXHAUSTED)
         {
             return 0;
@@ -867,7 +872,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         if (granted)
         {
             counters.increment(EngineCounter.NAT_RESERVATIONS);
-            pending.remove(ref);
+            recycle(pending.remove(ref));
             setReplyKey(ref, pend.candidate, pend.bucket);
             clearPending(ref);
             return RESERVATION_COMPLETED;
@@ -876,7 +881,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         final int result = continueSearch(ref, pend.search, nowMs);
         if (result == SEARCH_FOUND)
         {
-            pending.remove(ref);
+            recycle(pending.remove(ref));
             clearPending(ref);
             return RESERVATION_COMPLETED;
         }
@@ -1085,9 +1090,19 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         return (s.data[b + META] & Meta.ALIAS) == 0 && s.data[b + ID] == connId;
     }
 
+    /** A search object for a connection that may wait for remote candidates (reused once it is done). */
     private UniqueTupleSearch newSearch()
     {
-        return new UniqueTupleSearch(NAT_HASH_BASIS, idBase + nextId * 0x9E37_79B9L);
+        final UniqueTupleSearch reused = freeSearches.poll();
+        return reused != null ? reused : new UniqueTupleSearch(NAT_HASH_BASIS, idBase + nextId * 0x9E37_79B9L);
+    }
+
+    private void recycle(final Pending pend)
+    {
+        if (pend != null && freeSearches.size() < 1024)
+        {
+            freeSearches.add(pend.search);
+        }
     }
 
     void expirationShortened(final int ref, final long expirationMs)
@@ -1122,6 +1137,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
             {
                 natListener.released(ref, d[b + ID], pend.bucket, pend.candidate, true);
             }
+            recycle(pend);
         }
         else if ((meta & Meta.REMOTE_REPLY) != 0)
         {
