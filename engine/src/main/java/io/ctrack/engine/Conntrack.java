@@ -62,13 +62,34 @@ public final class Conntrack
     public void execute(final FrameBatch batch, final ExecParams params, final long nowMs,
         final MutableDirectBuffer verdicts, final int verdictOffset)
     {
+        execute(batch, params, null, nowMs, verdicts, verdictOffset, Verdict.LENGTH, true, null);
+    }
+
+    /** Told about each packet the table tracked: its index in the batch, its request, its verdict. */
+    @FunctionalInterface
+    public interface Tracked
+    {
+        void tracked(int index, CtRequest request, Verdict verdict, boolean answered);
+    }
+
+    /**
+     * {@link #execute(FrameBatch, ExecParams, long, MutableDirectBuffer, int)} with the options a pipeline needs:
+     * {@code inStates[i]} (or null) is the ct_state frame {@code i} already carries; verdicts are
+     * {@code stride} bytes apart ({@link Verdict#NAT_LENGTH} keeps their NAT part); {@code rewrite} false leaves the
+     * frames as they are (the caller rewrites them later); {@code tracked} (or null) hears of every tracked packet.
+     */
+    public void execute(final FrameBatch batch, final ExecParams params, final int[] inStates, final long nowMs,
+        final MutableDirectBuffer verdicts, final int verdictOffset, final int stride, final boolean rewrite,
+        final Tracked tracked)
+    {
         final long batchBase = nextTag;
         final int count = batch.count();
         nextTag += count;
         counters.add(EngineCounter.PACKETS, count);
+        final boolean wide = stride >= Verdict.NAT_LENGTH;
         for (int i = 0; i < count; i++)
         {
-            verdict.wrap(verdicts, verdictOffset + i * Verdict.LENGTH);
+            verdict.wrap(verdicts, verdictOffset + i * stride);
             final int outcome = preprocessor.prepare(batch.buffer(i), batch.offset(i), batch.length(i),
                 params.zone(), batchBase + i, nowMs, request, verdict);
             if (outcome == PacketPreprocessor.ANSWERED)
@@ -77,23 +98,35 @@ public final class Conntrack
             }
             if ((outcome & PacketPreprocessor.INVALID_DATAGRAM) == 0)
             {
-                if (params.nat() == null)
+                if (inStates != null)
+                {
+                    request.inState(inStates[i]);
+                }
+                if (params.nat() == null && !wide)
                 {
                     table.execute(request, params, nowMs, verdict);
                 }
                 else
                 {
-                    table.execute(request, params, nowMs, natVerdict);
-                    natVerdict.copyTo(verdict);
-                    if (natVerdict.hasNat())
+                    final Verdict full = wide ? verdict : natVerdict;
+                    table.execute(request, params, nowMs, full);
+                    if (!wide)
+                    {
+                        natVerdict.copyTo(verdict);
+                    }
+                    if (full.hasNat() && rewrite)
                     {
                         final org.agrona.DirectBuffer frame = batch.buffer(i);
                         if (outcome != PacketPreprocessor.TRACK || !(frame instanceof MutableDirectBuffer)
-                            || !rewriter.apply((MutableDirectBuffer)frame, batch.offset(i), batch.length(i), natVerdict))
+                            || !rewriter.apply((MutableDirectBuffer)frame, batch.offset(i), batch.length(i), full))
                         {
                             counters.increment(EngineCounter.NAT_NOT_REWRITTEN);
                         }
                     }
+                }
+                if (tracked != null)
+                {
+                    tracked.tracked(i, request, verdict, table.lastOutcome() == ConnTable.OUTCOME_ANSWERED);
                 }
             }
             if ((outcome & PacketPreprocessor.TRACK_REASSEMBLED) != 0)
@@ -103,7 +136,7 @@ public final class Conntrack
                     final long tag = preprocessor.completedTag(f);
                     if (tag >= batchBase && tag < batchBase + count)
                     {
-                        verdict.copyTo(other.wrap(verdicts, verdictOffset + (int)(tag - batchBase) * Verdict.LENGTH));
+                        verdict.copyTo(other.wrap(verdicts, verdictOffset + (int)(tag - batchBase) * stride));
                     }
                     else
                     {
@@ -114,6 +147,19 @@ public final class Conntrack
             }
         }
         preprocessor.expireFragments(nowMs, fragmentListener::onDropped);
+    }
+
+    /** Applies the NAT part of {@code verdict} to a frame; false (counted) if it cannot be. */
+    public boolean rewrite(final FrameBatch batch, final int i, final Verdict verdict)
+    {
+        final org.agrona.DirectBuffer frame = batch.buffer(i);
+        if (frame instanceof MutableDirectBuffer
+            && rewriter.apply((MutableDirectBuffer)frame, batch.offset(i), batch.length(i), verdict))
+        {
+            return true;
+        }
+        counters.increment(EngineCounter.NAT_NOT_REWRITTEN);
+        return false;
     }
 
     /** The tag the next frame will get (tags count frames from 1, across batches). */

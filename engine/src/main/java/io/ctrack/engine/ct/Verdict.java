@@ -29,7 +29,9 @@ import java.nio.ByteOrder;
  * 38 u16 reserved
  * 40 i64 addrHi    the new address (IPv4 in the low 32 bits of addrLo)
  * 48 i64 addrLo
- * 56 i64 reserved
+ * 56 u32 flowId    single-pass pipeline (flags bit5): the flow the post-ct table matched, 0 for a table miss
+ * 60 u16 pipeline  bit0 the rest of the flow's actions are the worker's (resume), bit1 the flow's ct was executed
+ * 62 u16 reserved
  * </pre>
  */
 public final class Verdict
@@ -42,8 +44,15 @@ public final class Verdict
     public static final int FLAG_LABEL = 0x04;
     /** Not an answer: the packet's verdict comes later, from another message (NAT reservations and forwarding). */
     public static final int FLAG_DEFERRED = 0x08;
-    /** Bytes 32-63 hold a NAT rewrite. */
+    /** Bytes 32-55 hold a NAT rewrite. */
     public static final int FLAG_NAT = 0x10;
+    /** Bytes 56-63 hold the single-pass pipeline's result. */
+    public static final int FLAG_PIPELINE = 0x20;
+
+    public static final int PIPELINE_RESUME = 0x01;
+    public static final int PIPELINE_CT_DONE = 0x02;
+    public static final int PIPELINE_FLOW_OFFSET = 56;
+    public static final int PIPELINE_FLAGS_OFFSET = 60;
 
     public static final int NAT_REWRITE_SOURCE = 0x01;
     public static final int NAT_REWRITE_DESTINATION = 0x02;
@@ -173,16 +182,16 @@ public final class Verdict
     public void copyTo(final Verdict other)
     {
         other.buffer.putBytes(other.offset, buffer, offset, (flags() & FLAG_LABEL) != 0 ? LENGTH : 16);
-        if ((flags() & FLAG_NAT) != 0)
+        if ((flags() & (FLAG_NAT | FLAG_PIPELINE)) != 0)
         {
-            other.buffer.putByte(other.offset + FLAGS_OFFSET, (byte)(flags() & ~FLAG_NAT));
+            other.buffer.putByte(other.offset + FLAGS_OFFSET, (byte)(flags() & ~(FLAG_NAT | FLAG_PIPELINE)));
         }
     }
 
     /** Copies this verdict with its NAT part (if any) over {@code other}, which must have room for it. */
     public void copyWithNatTo(final Verdict other)
     {
-        other.buffer.putBytes(other.offset, buffer, offset, (flags() & FLAG_NAT) != 0 ? NAT_LENGTH : LENGTH);
+        other.buffer.putBytes(other.offset, buffer, offset, (flags() & (FLAG_NAT | FLAG_PIPELINE)) != 0 ? NAT_LENGTH : LENGTH);
     }
 
     /** Marks this slot as answered later (see {@link #FLAG_DEFERRED}). */
@@ -213,6 +222,36 @@ public final class Verdict
             ORDER);
         buffer.putLong(offset + NAT_ADDR_HI_OFFSET, addrHi, ORDER);
         buffer.putLong(offset + NAT_ADDR_LO_OFFSET, addrLo, ORDER);
+        return this;
+    }
+
+    /** Writes the single-pass pipeline's result (see the class comment) and sets {@link #FLAG_PIPELINE}. */
+    public Verdict pipeline(final int flowId, final int pipelineFlags)
+    {
+        buffer.putByte(offset + FLAGS_OFFSET, (byte)(flags() | FLAG_PIPELINE));
+        buffer.putLong(offset + PIPELINE_FLOW_OFFSET, (flowId & 0xFFFF_FFFFL) | (long)(pipelineFlags & 0xFFFF) << 32, ORDER);
+        return this;
+    }
+
+    public boolean hasPipeline()
+    {
+        return (flags() & FLAG_PIPELINE) != 0;
+    }
+
+    public int pipelineFlowId()
+    {
+        return buffer.getInt(offset + PIPELINE_FLOW_OFFSET, ORDER);
+    }
+
+    public int pipelineFlags()
+    {
+        return buffer.getShort(offset + PIPELINE_FLAGS_OFFSET, ORDER) & 0xFFFF;
+    }
+
+    /** Sets the ct_state byte. */
+    public Verdict state(final int ctState)
+    {
+        buffer.putByte(offset + STATE_OFFSET, (byte)ctState);
         return this;
     }
 

@@ -50,6 +50,8 @@ final class ConnStore
     long[] replyAddr;
     /** Per translated connection: the bucket holding its reply key's alias (when the reply key is remote). */
     int[] replyBucket;
+    /** Single-pass pipeline cache, 4 words per slot: key and flow id for each direction (allocated on first use). */
+    long[] flowCache;
     private int capacity;
     private int highWater = 1;
     private int freeHead;
@@ -97,6 +99,10 @@ final class ConnStore
             labels[slot * 2] = 0;
             labels[slot * 2 + 1] = 0;
         }
+        if (flowCache != null)
+        {
+            Arrays.fill(flowCache, slot * 4, slot * 4 + 4, 0L);
+        }
         size++;
         return slot;
     }
@@ -132,6 +138,10 @@ final class ConnStore
         {
             labels = Arrays.copyOf(labels, capacity * 2);
         }
+        if (flowCache != null)
+        {
+            flowCache = Arrays.copyOf(flowCache, capacity * 4);
+        }
         if (replyL4 != null)
         {
             replyL4 = Arrays.copyOf(replyL4, capacity);
@@ -147,6 +157,15 @@ final class ConnStore
             labels = new long[capacity * 2];
         }
         return labels;
+    }
+
+    long[] flowCache()
+    {
+        if (flowCache == null)
+        {
+            flowCache = new long[capacity * 4];
+        }
+        return flowCache;
     }
 
     void ensureReplyKeys()
@@ -166,6 +185,10 @@ final class ConnStore
         if (labels != null)
         {
             bytes += (long)labels.length * 8;
+        }
+        if (flowCache != null)
+        {
+            bytes += (long)flowCache.length * 8;
         }
         if (replyL4 != null)
         {

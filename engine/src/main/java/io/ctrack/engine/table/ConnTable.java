@@ -62,6 +62,8 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
     private boolean lastReply;
     private int lastOutcome;
     private int lastRef;
+    private int lastConnRef;
+    private boolean lastConnReply;
     private final LatencyHistogram lateness = new LatencyHistogram();
 
     /** Basis of the NAT range hash (Open vSwitch's per-process {@code hash_basis}); the same on every bucket. */
@@ -364,11 +366,13 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
             {
                 mark = p.markValue() | (mark & ~p.markMask());
                 d[markAt] = (d[markAt] & ~LOW32) | (mark & LOW32);
+                clearFlowCache(s, slot);
             }
             long labelLo = 0;
             long labelHi = 0;
             if (p.setLabel())
             {
+                clearFlowCache(s, slot);
                 final long[] labels = s.labels();
                 labelLo = p.labelValueLo() | (labels[slot * 2] & ~p.labelMaskLo());
                 labelHi = p.labelValueHi() | (labels[slot * 2 + 1] & ~p.labelMaskHi());
@@ -407,6 +411,53 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         {
             out.reason(reason);
             counters.increment(EngineCounter.byId(reason));
+        }
+        lastConnRef = ref;
+        lastConnReply = reply && !created;
+    }
+
+    // ---- single-pass pipeline cache -------------------------------------------------------------------------
+
+    /** The connection the last tracked packet belongs to (0 if none), and its direction. */
+    public int lastConnRef()
+    {
+        return lastConnRef;
+    }
+
+    public boolean lastConnReply()
+    {
+        return lastConnReply;
+    }
+
+    /**
+     * The flow id cached for connection {@code ref} in direction {@code reply} under {@code key} (the pipeline's
+     * generation, input port, ct_state and table), or 0 if none is cached for that key.
+     */
+    public int cachedFlow(final int ref, final boolean reply, final long key)
+    {
+        final ConnStore s = store(ref);
+        final long[] c = s.flowCache;
+        if (c == null)
+        {
+            return 0;
+        }
+        final int at = Refs.slot(ref) * 4 + (reply ? 2 : 0);
+        return c[at] == key ? (int)c[at + 1] : 0;
+    }
+
+    public void cacheFlow(final int ref, final boolean reply, final long key, final int flowId)
+    {
+        final long[] c = store(ref).flowCache();
+        final int at = Refs.slot(ref) * 4 + (reply ? 2 : 0);
+        c[at] = key;
+        c[at + 1] = flowId;
+    }
+
+    private static void clearFlowCache(final ConnStore s, final int slot)
+    {
+        if (s.flowCache != null)
+        {
+            java.util.Arrays.fill(s.flowCache, slot * 4, slot * 4 + 4, 0L);
         }
     }
 

@@ -1,0 +1,283 @@
+package io.ctrack.engine.flow;
+
+import io.ctrack.engine.Conntrack;
+import io.ctrack.engine.FrameBatch;
+import io.ctrack.engine.ct.CtState;
+import io.ctrack.engine.nat.NatSpec;
+import io.ctrack.engine.testing.TestPackets;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Property: for random flow tables and random packet sequences, with the rules changed mid-stream, recirculation
+ * and single-pass give every packet the same actions and the same ct_state (and rewrite it the same way).
+ */
+class PipelineEquivalenceTest
+{
+    static final java.util.function.Function<String, NatSpec> NAT = text ->
+    {
+        if (text.equals("nat"))
+        {
+            return NatSpec.PLAIN;
+        }
+        // nat(src=A.B.C.D) only, enough for these tests.
+        final String a = text.substring(text.indexOf('=') + 1, text.length() - 1);
+        final String[] p = a.split("\\.");
+        final long v = (Long.parseLong(p[0]) << 24) | (Long.parseLong(p[1]) << 16) | (Long.parseLong(p[2]) << 8) | Long.parseLong(p[3]);
+        return NatSpec.of(text.startsWith("nat(src"), false, 0, v, 0, v, 0, 0, 0);
+    };
+
+    static final String FIREWALL = String.join("\n",
+        "table=0, priority=100,ct_state=-trk,ip actions=ct(table=1)",
+        "table=0, priority=10,arp actions=NORMAL",
+        "table=0, priority=1 actions=drop",
+        "table=1, ct_state=+new+trk,ip,in_port=1 actions=ct(commit),output:2",
+        "table=1, ct_state=+new+trk,ip,in_port=2 actions=drop",
+        "table=1, ct_state=+est+trk,ip,in_port=1 actions=output:2",
+        "table=1, ct_state=+est+trk,ip,in_port=2 actions=output:1");
+
+    private static final String[] HOSTS = { "10.0.0.1", "10.0.0.2", "10.0.1.7", "192.168.5.5" };
+
+    /** A random packet: hosts, ports and TCP flags from small sets, so connections meet again. */
+    private static byte[] packet(final Random r)
+    {
+        final String a = HOSTS[r.nextInt(HOSTS.length)];
+        final String b = HOSTS[r.nextInt(HOSTS.length)];
+        final int sport = 1000 + r.nextInt(3);
+        final int dport = 80 + r.nextInt(2);
+        return switch (r.nextInt(6))
+        {
+            case 0 -> TestPackets.ipv4(a, b).tcp(sport, dport).flags(TestPackets.SYN).seq(r.nextInt(3) * 1000).build();
+            case 1 -> TestPackets.ipv4(a, b).tcp(sport, dport).flags(TestPackets.SYN | TestPackets.ACK).seq(5000)
+                .ack(1 + r.nextInt(3) * 1000).build();
+            case 2 -> TestPackets.ipv4(a, b).tcp(sport, dport).flags(TestPackets.ACK).seq(1 + r.nextInt(3) * 1000)
+                .ack(5001).payload(r.nextInt(3)).build();
+            case 3 -> TestPackets.ipv4(a, b).udp(sport, dport).payload(4).build();
+            case 4 -> TestPackets.ipv4(a, b).echo(r.nextBoolean() ? 8 : 0, 7, 1).build();
+            default -> TestPackets.arpRequest(a, b);
+        };
+    }
+
+    /** A random pipeline of three tables. */
+    static String randomTables(final Random r)
+    {
+        final List<String> lines = new ArrayList<>();
+        final String[] states = { "-trk", "+trk", "+new+trk", "+est+trk", "+est+rpl+trk", "+est-rpl+trk", "+inv+trk",
+            "+rel+trk", "+new-rpl", "+trk+snat", "+trk+dnat" };
+        final String[] t0 = { "ct(table=1)", "ct(table=1)", "ct(zone=3,table=1)", "ct(commit,table=1)", "output:9",
+            "drop", "ct(nat,table=1)", "NORMAL" };
+        final String[] t1 = { "ct(commit),output:2", "output:1", "output:2", "drop", "ct(commit,exec(set_field:5->ct_mark)),output:3",
+            "ct(commit,exec(set_field:0x1/0x1->ct_mark))", "ct(zone=7,table=2)", "ct(commit,nat(src=10.9.9.9)),output:4",
+            "ct(commit,zone=3),output:5", "ct(table=2),output:6", "ct(commit)" };
+        final String[] t2 = { "ct(commit,zone=7),output:7", "output:8", "drop", "ct(commit),NORMAL" };
+        for (int i = 0; i < 2 + r.nextInt(3); i++)
+        {
+            lines.add("table=0, priority=" + r.nextInt(200) + "," + match(r, states, 0) + " actions=" + t0[r.nextInt(t0.length)]);
+        }
+        lines.add("table=0, priority=0 actions=ct(table=1)");
+        for (int i = 0; i < 3 + r.nextInt(5); i++)
+        {
+            lines.add("table=1, priority=" + r.nextInt(200) + "," + match(r, states, 1) + " actions=" + t1[r.nextInt(t1.length)]);
+        }
+        for (int i = 0; i < r.nextInt(3); i++)
+        {
+            lines.add("table=2, priority=" + r.nextInt(200) + "," + match(r, states, 2) + " actions=" + t2[r.nextInt(t2.length)]);
+        }
+        return String.join("\n", lines);
+    }
+
+    private static String match(final Random r, final String[] states, final int table)
+    {
+        final List<String> m = new ArrayList<>();
+        switch (r.nextInt(5))
+        {
+            case 0 -> m.add("ip");
+            case 1 -> m.add("tcp");
+            case 2 -> m.add("udp");
+            case 3 -> m.add("icmp");
+            default -> { }
+        }
+        if (r.nextInt(3) == 0)
+        {
+            m.add("in_port=" + (1 + r.nextInt(2)));
+        }
+        if (!m.isEmpty() && !m.get(0).startsWith("in_port") && r.nextInt(3) == 0)
+        {
+            m.add("nw_src=" + HOSTS[r.nextInt(HOSTS.length)] + (r.nextBoolean() ? "/24" : ""));
+        }
+        if ((m.contains("tcp") || m.contains("udp")) && r.nextInt(3) == 0)
+        {
+            m.add("tp_dst=" + (80 + r.nextInt(2)));
+        }
+        if (table > 0 || r.nextInt(4) == 0)
+        {
+            m.add("ct_state=" + states[r.nextInt(states.length)]);
+        }
+        if (table > 0 && r.nextInt(5) == 0)
+        {
+            m.add("ct_mark=" + r.nextInt(2) + "/0x1");
+        }
+        if (table > 0 && r.nextInt(6) == 0)
+        {
+            m.add("ct_zone=" + (r.nextBoolean() ? 0 : 3));
+        }
+        return m.isEmpty() ? "ip" : String.join(",", m);
+    }
+
+    /** Runs the same packets through both modes; returns the number of packets compared. */
+    private static int compare(final long seed, final int packets, final int batch, final int ruleChanges)
+    {
+        final Random r = new Random(seed);
+        final FlowParser parser = new FlowParser(NAT);
+        FlowTables tables = parser.parse(randomTables(r), 1);
+        final ConntrackCtService recService = new ConntrackCtService(new Conntrack());
+        final ConntrackCtService spService = new ConntrackCtService(new Conntrack());
+        final PipelineRunner rec = new PipelineRunner(recService, PipelineRunner.Mode.RECIRCULATE, batch);
+        final PipelineRunner sp = new PipelineRunner(spService, PipelineRunner.Mode.SINGLE_PASS, batch);
+        int compared = 0;
+        long now = 1_000;
+        final int changeEvery = ruleChanges == 0 ? Integer.MAX_VALUE : packets / (ruleChanges + 1);
+        int sent = 0;
+        while (sent < packets)
+        {
+            if (sent > 0 && sent % changeEvery < batch && sent / changeEvery <= ruleChanges && sent >= changeEvery)
+            {
+                tables = parser.parse(randomTables(r), tables.generation() + 1);
+            }
+            recService.tables(tables);
+            spService.tables(tables);
+            final int n = 1 + r.nextInt(batch);
+            final byte[][] framesRec = new byte[n][];
+            final byte[][] framesSp = new byte[n][];
+            final int[] inPorts = new int[n];
+            for (int i = 0; i < n; i++)
+            {
+                framesRec[i] = packet(r);
+                framesSp[i] = framesRec[i].clone();
+                inPorts[i] = 1 + r.nextInt(2);
+            }
+            rec.run(tables, batchOf(framesRec), inPorts, now);
+            sp.run(tables, batchOf(framesSp), inPorts, now);
+            for (int i = 0; i < n; i++)
+            {
+                final String where = "seed " + seed + ", packet " + (sent + i) + " (batch position " + i + ")\n" + tables.source();
+                assertEquals(rec.describe(i), sp.describe(i), "actions, " + where);
+                assertEquals(CtState.format(rec.ctState(i)), CtState.format(sp.ctState(i)), "ct_state, " + where);
+                assertTrue(java.util.Arrays.equals(framesRec[i], framesSp[i]), "rewritten alike, " + where);
+                compared++;
+            }
+            sent += n;
+            now += r.nextInt(3) == 0 ? 20_000 : 10;
+        }
+        return compared;
+    }
+
+    static FrameBatch batchOf(final byte[][] frames)
+    {
+        final FrameBatch b = new FrameBatch(frames.length);
+        for (final byte[] f : frames)
+        {
+            b.add(new UnsafeBuffer(f), 0, f.length);
+        }
+        return b;
+    }
+
+    @RepeatedTest(40)
+    void shouldAgreeOnRandomTablesAndPackets(final RepetitionInfo info)
+    {
+        assertTrue(compare(1000L + info.getCurrentRepetition(), 600, 16, 3) >= 600, "packets compared");
+    }
+
+    @RepeatedTest(20)
+    void shouldAgreeWithFrequentRuleChanges(final RepetitionInfo info)
+    {
+        assertTrue(compare(5000L + info.getCurrentRepetition(), 400, 8, 20) >= 400, "packets compared");
+    }
+
+    @Test
+    void shouldForgetCachedFlowsWhenTheRulesOrTheMarkChange()
+    {
+        final FlowParser parser = new FlowParser(NAT);
+        final FlowTables first = parser.parse(FIREWALL, 1);
+        // The new rules shadow the old est rule with a higher-priority one (every flow id moves).
+        final FlowTables second = parser.parse("table=1, priority=60000,ct_state=+est+trk,ip,in_port=1 actions=output:3\n"
+            + FIREWALL, 2);
+        final FlowTables marked = parser.parse(String.join("\n",
+            "table=0, priority=100,ct_state=-trk,ip actions=ct(table=1)",
+            "table=1, priority=50,ct_state=+est+trk,ct_mark=1 actions=output:7",
+            "table=1, priority=40,ct_state=+est+trk,udp,tp_dst=99 actions=ct(commit,exec(set_field:1->ct_mark)),output:6",
+            "table=1, priority=30,ct_state=+est+trk actions=output:5",
+            "table=1, priority=20,ct_state=+new+trk actions=ct(commit),output:4"), 3);
+        for (final PipelineRunner.Mode mode : PipelineRunner.Mode.values())
+        {
+            final ConntrackCtService service = new ConntrackCtService(new Conntrack()).tables(first);
+            final PipelineRunner runner = new PipelineRunner(service, mode, 4);
+            final byte[] out = TestPackets.ipv4("10.0.0.1", "10.0.0.2").udp(1000, 53).build();
+            final byte[] back = TestPackets.ipv4("10.0.0.2", "10.0.0.1").udp(53, 1000).build();
+            runner.run(first, batchOf(new byte[][] { out.clone() }), new int[] { 1 }, 1000);
+            runner.run(first, batchOf(new byte[][] { back.clone() }), new int[] { 2 }, 1001);
+            for (int i = 0; i < 3; i++)
+            {
+                runner.run(first, batchOf(new byte[][] { out.clone() }), new int[] { 1 }, 1002 + i);
+                assertEquals("output:2", runner.describe(0), mode.toString());
+            }
+            service.tables(second);
+            runner.run(second, batchOf(new byte[][] { out.clone() }), new int[] { 1 }, 1010);
+            assertEquals("output:3", runner.describe(0), mode + ": the new rules, not the cached flow");
+
+            // A mark set by a commit changes which flow matches: the cached flow must not survive it.
+            final ConntrackCtService s2 = new ConntrackCtService(new Conntrack()).tables(marked);
+            final PipelineRunner r2 = new PipelineRunner(s2, mode, 4);
+            final byte[] q = TestPackets.ipv4("10.0.0.1", "10.0.0.2").udp(1000, 99).build();
+            final byte[] a = TestPackets.ipv4("10.0.0.2", "10.0.0.1").udp(99, 1000).build();
+            final byte[] q2 = TestPackets.ipv4("10.0.0.1", "10.0.0.2").udp(1000, 99).build();
+            r2.run(marked, batchOf(new byte[][] { q }), new int[] { 1 }, 2000);
+            assertEquals("output:4", r2.describe(0));
+            r2.run(marked, batchOf(new byte[][] { a }), new int[] { 2 }, 2001);
+            assertEquals("output:5", r2.describe(0), "reply: est, no mark yet, tp_dst is 1000");
+            r2.run(marked, batchOf(new byte[][] { q2 }), new int[] { 1 }, 2002);
+            assertEquals("output:6", r2.describe(0), mode + ": est to port 99 sets the mark");
+            r2.run(marked, batchOf(new byte[][] { a.clone() }), new int[] { 2 }, 2003);
+            assertEquals("output:7", r2.describe(0), mode + ": the reply now carries mark 1");
+        }
+    }
+
+    @Test
+    void shouldRunTheClassicFirewall()
+    {
+        final FlowTables tables = new FlowParser(NAT).parse(FIREWALL, 1);
+        for (final PipelineRunner.Mode mode : PipelineRunner.Mode.values())
+        {
+            final ConntrackCtService service = new ConntrackCtService(new Conntrack()).tables(tables);
+            final PipelineRunner runner = new PipelineRunner(service, mode, 8);
+            final byte[][] frames = {
+                TestPackets.ipv4("10.0.0.1", "10.0.0.2").tcp(1000, 80).flags(TestPackets.SYN).seq(1).build(),
+                TestPackets.ipv4("10.0.0.2", "10.0.0.1").tcp(80, 1000).flags(TestPackets.SYN | TestPackets.ACK).seq(9).ack(2).build(),
+                TestPackets.ipv4("10.0.0.1", "10.0.0.2").tcp(1000, 80).flags(TestPackets.ACK).seq(2).ack(10).build(),
+                TestPackets.ipv4("10.0.0.2", "10.0.0.3").udp(5, 6).build(),
+                TestPackets.arpRequest("10.0.0.1", "10.0.0.2"),
+            };
+            runner.run(tables, batchOf(new byte[][] { frames[0] }), new int[] { 1 }, 1000);
+            assertEquals("output:2", runner.describe(0), mode.toString());
+            assertEquals("new|trk", CtState.format(runner.ctState(0)));
+            runner.run(tables, batchOf(new byte[][] { frames[1], frames[2], frames[3], frames[4] }), new int[] { 2, 1, 2, 1 }, 1001);
+            assertEquals("output:1", runner.describe(0), mode.toString());
+            assertEquals("est|rpl|trk", CtState.format(runner.ctState(0)));
+            assertEquals("output:2", runner.describe(1));
+            assertEquals("est|trk", CtState.format(runner.ctState(1)));
+            assertEquals("drop", runner.describe(2), "a new connection from port 2 is dropped");
+            assertEquals("new|trk", CtState.format(runner.ctState(2)));
+            assertEquals("NORMAL", runner.describe(3));
+            assertEquals("0", CtState.format(runner.ctState(3)));
+        }
+    }
+}
