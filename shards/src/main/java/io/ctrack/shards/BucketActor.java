@@ -218,6 +218,8 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         final ConnTable table = state.table;
         final BucketEndpoint endpoint = state.endpoint;
         final NatBucket nat = state.nat;
+        final io.ctrack.engine.flow.PacketFields record = new io.ctrack.engine.flow.PacketFields();
+        final ExecParams pipelineParams = new ExecParams();
         this.processor = new BucketEndpoint.BatchProcessor()
         {
             @Override
@@ -243,16 +245,35 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
                 {
                     table.executeIgnoringAliases(request, params, nowMs, verdict);
                 }
-                if (table.lastOutcome() != ConnTable.OUTCOME_ANSWERED)
+                final boolean answered = table.lastOutcome() == ConnTable.OUTCOME_ANSWERED;
+                if (!answered)
                 {
                     nat.onOutcome(request, params, nowMs, verdict, batch, endpoint.currentIndex());
+                }
+                if ((flags & BatchFlyweight.FLAG_PIPELINE) != 0)
+                {
+                    final int i = endpoint.currentIndex();
+                    if (i == 0)
+                    {
+                        state.stage.begin();
+                    }
+                    final int at = batch.fieldsOffset(i);
+                    state.stage.first(request, record.readFrom(batch.buffer(), at),
+                        batch.buffer().getInt(at + io.ctrack.engine.flow.PacketFields.GENERATION_OFFSET,
+                            java.nio.ByteOrder.LITTLE_ENDIAN), verdict.buffer(), verdict.offset(), answered);
                 }
             }
 
             @Override
             public void batchEnd()
             {
-                nat.batchEnd(endpoint.currentBatch());
+                final BatchFlyweight batch = endpoint.currentBatch();
+                if ((batch.flags() & BatchFlyweight.FLAG_PIPELINE) != 0)
+                {
+                    state.stage.second(state.flowTables.get(), batch.postCtTable(), batch.readParams(pipelineParams),
+                        batch.nowMs());
+                }
+                nat.batchEnd(batch);
             }
         };
         nat.bind(context.getSelf());

@@ -25,6 +25,10 @@ final class BucketState
     NatBucket nat;
     /** The node's doorbells (a bucket rings another when it forwards packets into its stream). */
     io.ctrack.transport.Doorbells doorbells;
+    /** The single-pass pipeline's stage on this bucket's table. */
+    io.ctrack.engine.flow.SinglePassStage stage;
+    /** The node's pipeline (read once per pipeline batch; replaced whole when the rules change). */
+    java.util.concurrent.atomic.AtomicReference<io.ctrack.engine.flow.FlowTables> flowTables;
     /** Requests left before an injected fault fires inside a batch (-1: none armed). */
     int faultAfterRequests = -1;
 

@@ -168,11 +168,13 @@ final class NatBucket
             }
             final int chunk = Math.max(1, BatchFlyweight.capacity(maxLength,
                 flags | (batch.flags() & BatchFlyweight.FLAG_NAT)));
+            // (The pipeline flag is dropped from forwarded copies: see copyHeader below.)
             for (int from = 0; from < group.size(); from += chunk)
             {
                 final int n = Math.min(chunk, group.size() - from);
+                // The owner tracks forwarded packets as plain ct: a pipeline's post-ct table is left to the worker.
                 out.wrap(message, 0).copyHeader(batch, n, flags,
-                    bounce ? BatchFlyweight.FLAG_FORWARDED : BatchFlyweight.FLAG_IGNORE_ALIASES);
+                    (bounce ? BatchFlyweight.FLAG_FORWARDED : BatchFlyweight.FLAG_IGNORE_ALIASES) | BatchFlyweight.FLAG_PIPELINE);
                 for (int k = 0; k < n; k++)
                 {
                     final int[] f = group.get(from + k);

@@ -104,8 +104,12 @@ public final class ShardedNode implements AutoCloseable
                     () -> doorbells.ring(bucket)),
                     counters, policies, driver.duty()));
             }
+            final java.util.concurrent.atomic.AtomicReference<io.ctrack.engine.flow.FlowTables> flowTables =
+                new java.util.concurrent.atomic.AtomicReference<>();
             for (final BucketState state : states)
             {
+                state.flowTables = flowTables;
+                state.stage = new io.ctrack.engine.flow.SinglePassStage(state.table, settings.bucketBits() == 0);
                 state.doorbells = doorbells;
                 state.nat = new NatBucket(state, settings.bucketBits(), refs::get, settings.transport().verdictTimeoutNs());
             }
@@ -255,6 +259,16 @@ public final class ShardedNode implements AutoCloseable
     public ActorSystem<Void> system()
     {
         return system;
+    }
+
+    /**
+     * Installs the pipeline the buckets evaluate for single-pass batches (the same object the workers' runners
+     * use: flows are named by id). Replacing it is how rules change; a batch of an older generation is left to its
+     * worker.
+     */
+    public void flowTables(final io.ctrack.engine.flow.FlowTables tables)
+    {
+        bucketStates.get(0).flowTables.set(tables);
     }
 
     public SharedLimits limits()

@@ -110,6 +110,12 @@ public final class BucketEndpoint implements AutoCloseable
         return batch;
     }
 
+    /** The verdicts being written for {@link #currentBatch()} (valid during {@link BatchProcessor} calls only). */
+    public VerdictBatchFlyweight currentVerdicts()
+    {
+        return verdicts;
+    }
+
     /** Index in {@link #currentBatch()} of the request being processed. */
     public int currentIndex()
     {
@@ -176,7 +182,8 @@ public final class BucketEndpoint implements AutoCloseable
             return ControlledFragmentHandler.Action.CONTINUE;
         }
         final int count = batch.count();
-        final int verdictLength = (batch.flags() & BatchFlyweight.FLAG_NAT) != 0 ? Verdict.NAT_LENGTH : Verdict.LENGTH;
+        final int verdictLength = (batch.flags() & (BatchFlyweight.FLAG_NAT | BatchFlyweight.FLAG_PIPELINE)) != 0
+            ? Verdict.NAT_LENGTH : Verdict.LENGTH;
         final ExclusivePublication publication = verdictPublication(batch.workerId());
         if (publication == null)
         {

@@ -173,8 +173,15 @@ public final class PacketWorker implements AutoCloseable
     public void process(final FrameBatch frames, final ExecParams params, final long nowMs,
         final MutableDirectBuffer verdicts, final int verdictOffset)
     {
+        process(frames, params, nowMs, verdicts, verdictOffset, PLAIN);
+    }
+
+    /** {@link #process(FrameBatch, ExecParams, long, MutableDirectBuffer, int)} with a pipeline's {@link Options}. */
+    public void process(final FrameBatch frames, final ExecParams params, final long nowMs,
+        final MutableDirectBuffer verdicts, final int verdictOffset, final Options options)
+    {
         int seq;
-        while ((seq = submit(frames, params, nowMs, verdicts, verdictOffset, 0)) < 0)
+        while ((seq = submit(frames, params, nowMs, verdicts, verdictOffset, 0, options)) < 0)
         {
             if (poll() == 0)
             {
@@ -206,6 +213,13 @@ public final class PacketWorker implements AutoCloseable
     public int submit(final FrameBatch frames, final ExecParams params, final long nowMs,
         final MutableDirectBuffer verdicts, final int verdictOffset, final long userTag)
     {
+        return submit(frames, params, nowMs, verdicts, verdictOffset, userTag, PLAIN);
+    }
+
+    /** {@link #submit(FrameBatch, ExecParams, long, MutableDirectBuffer, int, long)} with {@link Options}. */
+    public int submit(final FrameBatch frames, final ExecParams params, final long nowMs,
+        final MutableDirectBuffer verdicts, final int verdictOffset, final long userTag, final Options options)
+    {
         final int count = frames.count();
         if (count > MAX_BATCH)
         {
@@ -221,7 +235,7 @@ public final class PacketWorker implements AutoCloseable
         submitting = ticket;
         try
         {
-            return submit(ticket, seq, frames, params, nowMs, verdicts, verdictOffset, userTag);
+            return submit(ticket, seq, frames, params, nowMs, verdicts, verdictOffset, userTag, options);
         }
         finally
         {
@@ -230,12 +244,15 @@ public final class PacketWorker implements AutoCloseable
     }
 
     private int submit(final Ticket ticket, final int seq, final FrameBatch frames, final ExecParams params,
-        final long nowMs, final MutableDirectBuffer verdicts, final int verdictOffset, final long userTag)
+        final long nowMs, final MutableDirectBuffer verdicts, final int verdictOffset, final long userTag,
+        final Options options)
     {
+        final int stride = options.verdictStride;
         final int count = frames.count();
         final long tagBase = nextTag;
         nextTag += count;
         ticket.start(seq, verdicts, verdictOffset, count, tagBase, userTag, System.nanoTime() + config.verdictTimeoutNs());
+        ticket.stride = stride;
         if (params.nat() != null)
         {
             // Translated packets are rewritten when their verdicts arrive: keep where the frames are.
@@ -247,7 +264,7 @@ public final class PacketWorker implements AutoCloseable
         int tracked = 0;
         for (int i = 0; i < count; i++)
         {
-            final Verdict v = verdict.wrap(verdicts, verdictOffset + i * Verdict.LENGTH);
+            final Verdict v = verdict.wrap(verdicts, verdictOffset + i * stride);
             final int outcome = preprocessor.prepare(frames.buffer(i), frames.offset(i), frames.length(i),
                 params.zone(), tagBase + i, nowMs, request, v);
             if (outcome == PacketPreprocessor.ANSWERED)
@@ -265,6 +282,10 @@ public final class PacketWorker implements AutoCloseable
                     fanOut(ticket, i, v);
                     continue;
                 }
+            }
+            if (options.inStates != null)
+            {
+                request.inState(options.inStates[i]);
             }
             final int b = bucketOf(request.hash(), bucketBits);
             bucketOfPosition[i] = b;
@@ -304,7 +325,7 @@ public final class PacketWorker implements AutoCloseable
             final int to = from + countByBucket[b];
             if (to > from)
             {
-                publish(b, from, to, seq, nowMs, params, ticket);
+                publish(b, from, to, seq, nowMs, params, ticket, options);
             }
             from = to;
         }
@@ -316,10 +337,11 @@ public final class PacketWorker implements AutoCloseable
     }
 
     private void publish(final int bucket, final int from, final int to, final int seq, final long nowMs,
-        final ExecParams params, final Ticket ticket)
+        final ExecParams params, final Ticket ticket, final Options options)
     {
         final ExclusivePublication publication = publications[bucket];
-        final int flags = params.nat() != null ? BatchFlyweight.FLAG_NAT : 0;
+        final boolean pipeline = options.postCtTable >= 0;
+        final int flags = (params.nat() != null ? BatchFlyweight.FLAG_NAT : 0) | (pipeline ? BatchFlyweight.FLAG_PIPELINE : 0);
         final int chunk = BatchFlyweight.capacity(publication.maxPayloadLength(), flags);
         for (int first = from; first < to; first += chunk)
         {
@@ -328,7 +350,7 @@ public final class PacketWorker implements AutoCloseable
             {
                 for (int k = first; k < first + n; k++)
                 {
-                    verdict.wrap(ticket.verdicts, ticket.verdictOffset + order[k] * Verdict.LENGTH)
+                    verdict.wrap(ticket.verdicts, ticket.verdictOffset + order[k] * ticket.stride)
                         .dropped(EngineCounter.DROPPED_BACK_PRESSURE.id());
                 }
                 counters.add(EngineCounter.DROPPED_BACK_PRESSURE, n);
@@ -336,10 +358,19 @@ public final class PacketWorker implements AutoCloseable
                 continue;
             }
             batch.wrap(claim.buffer(), claim.offset()).header(n, workerId, seq, nowMs, params);
+            if (pipeline)
+            {
+                batch.pipeline(options.postCtTable);
+            }
             for (int k = 0; k < n; k++)
             {
                 final int position = order[first + k];
                 batch.position(k, position);
+                if (pipeline)
+                {
+                    claim.buffer().putBytes(batch.fieldsOffset(k), options.fieldRecords,
+                        position * BatchFlyweight.FIELDS_RECORD_LENGTH, BatchFlyweight.FIELDS_RECORD_LENGTH);
+                }
             }
             for (int k = 0; k < n; k++)
             {
@@ -455,7 +486,15 @@ public final class PacketWorker implements AutoCloseable
                 continue;
             }
             answered++;
-            v.copyTo(other.wrap(ticket.verdicts, ticket.verdictOffset + position * Verdict.LENGTH));
+            other.wrap(ticket.verdicts, ticket.verdictOffset + position * ticket.stride);
+            if (ticket.stride >= Verdict.NAT_LENGTH)
+            {
+                v.copyWithNatTo(other);
+            }
+            else
+            {
+                v.copyTo(other);
+            }
             if (v.hasNat())
             {
                 rewrite(ticket, position, v);
@@ -501,7 +540,7 @@ public final class PacketWorker implements AutoCloseable
                     if (tag - ticket.tagBase != position)
                     {
                         v.copyTo(other.wrap(ticket.verdicts,
-                            ticket.verdictOffset + (int)(tag - ticket.tagBase) * Verdict.LENGTH));
+                            ticket.verdictOffset + (int)(tag - ticket.tagBase) * ticket.stride));
                     }
                 }
                 else
@@ -550,6 +589,32 @@ public final class PacketWorker implements AutoCloseable
         CloseHelper.quietClose(verdictSubscription);
     }
 
+    /**
+     * What a pipeline adds to a submission: the ct_state each packet already carries ({@code inStates}, or null),
+     * verdicts {@code verdictStride} bytes apart ({@link Verdict#NAT_LENGTH} keeps their NAT and pipeline parts),
+     * and for single-pass, the table the bucket evaluates after ct with each packet's fields record
+     * ({@code fieldRecords}, {@link io.ctrack.transport.wire.BatchFlyweight#FIELDS_RECORD_LENGTH} bytes each;
+     * {@code postCtTable} -1: none). Reused by the caller between submissions.
+     */
+    public static final class Options
+    {
+        public int[] inStates;
+        public int verdictStride = Verdict.LENGTH;
+        public int postCtTable = -1;
+        public DirectBuffer fieldRecords;
+
+        public Options clear()
+        {
+            inStates = null;
+            verdictStride = Verdict.LENGTH;
+            postCtTable = -1;
+            fieldRecords = null;
+            return this;
+        }
+    }
+
+    private static final Options PLAIN = new Options();
+
     /** Told when a batch has every verdict (or its timeout passed). */
     @FunctionalInterface
     public interface Completion
@@ -562,6 +627,7 @@ public final class PacketWorker implements AutoCloseable
     {
         boolean inUse;
         int seq;
+        int stride = Verdict.LENGTH;
         MutableDirectBuffer verdicts;
         int verdictOffset;
         int count;

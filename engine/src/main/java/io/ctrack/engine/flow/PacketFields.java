@@ -13,7 +13,8 @@ import java.nio.ByteOrder;
  * {@code ct_*} fields of its last {@code ct} action. Mutable and reused; also travels as a {@link #LENGTH}-byte
  * record next to a request when the bucket runs the post-ct table (single-pass):
  * <pre>
- *  0 u16 inPort   2 u16 dlType   4 u8 nwProto   5 u8 0   6 u16 tpSrc   8 u16 tpDst   10 u16 0   12 u32 0
+ *  0 u16 inPort   2 u16 dlType   4 u8 nwProto   5 u8 0   6 u16 tpSrc   8 u16 tpDst   10 u16 0
+ * 12 u32 (the sender's: a pipeline's generation)
  * 16 i64 srcHi   24 i64 srcLo   32 i64 dstHi   40 i64 dstLo
  * </pre>
  * {@code tpSrc}/{@code tpDst} are the ports of TCP, UDP and SCTP, and the type and code of ICMP and ICMPv6, as
@@ -22,6 +23,8 @@ import java.nio.ByteOrder;
 public final class PacketFields
 {
     public static final int LENGTH = 48;
+    /** Bytes 12-15 of a record are free for the sender (a pipeline puts its generation there). */
+    public static final int GENERATION_OFFSET = 12;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
 
@@ -154,7 +157,7 @@ public final class PacketFields
     {
         buffer.putLong(offset, (inPort & 0xFFFFL) | (long)(dlType & 0xFFFF) << 16 | (long)(nwProto & 0xFF) << 32
             | (long)(tpSrc & 0xFFFF) << 48, LE);
-        buffer.putLong(offset + 8, tpDst & 0xFFFFL, LE);
+        buffer.putInt(offset + 8, tpDst & 0xFFFF, LE);
         buffer.putLong(offset + 16, srcHi, LE);
         buffer.putLong(offset + 24, srcLo, LE);
         buffer.putLong(offset + 32, dstHi, LE);

@@ -95,9 +95,24 @@ public final class PipelineRunner
         this.fieldRecords = new UnsafeBuffer(new byte[capacity * PacketFields.LENGTH]);
     }
 
+    private long evaluatedWhereTracked;
+    private long committedWhereTracked;
+
     public Mode mode()
     {
         return mode;
+    }
+
+    /** Packets whose post-ct table the connection's table evaluated (single-pass), so far. */
+    public long evaluatedWhereTracked()
+    {
+        return evaluatedWhereTracked;
+    }
+
+    /** Of those, packets whose flow's {@code ct} was executed in the same visit. */
+    public long committedWhereTracked()
+    {
+        return committedWhereTracked;
     }
 
     /**
@@ -315,6 +330,8 @@ public final class PipelineRunner
             final int i = run[k];
             sub.add(frames.buffer(i), frames.offset(i), frames.length(i));
             fields[i].writeTo(fieldRecords, k * PacketFields.LENGTH);
+            fieldRecords.putInt(k * PacketFields.LENGTH + PacketFields.GENERATION_OFFSET, tables.generation(),
+                java.nio.ByteOrder.LITTLE_ENDIAN);
         }
         service.ctSinglePass(sub, paramsOf.computeIfAbsent(ct, FlowAction.Ct::params), ct.table(),
             tables.generation(), fieldRecords, nowMs, verdicts);
@@ -336,6 +353,11 @@ public final class PipelineRunner
             }
             states[i] = verdict.ctState();
             zones[i] = ct.zone();
+            evaluatedWhereTracked++;
+            if ((verdict.pipelineFlags() & Verdict.PIPELINE_CT_DONE) != 0)
+            {
+                committedWhereTracked++;
+            }
             final Flow flow = tables.flow(verdict.pipelineFlowId());
             flowOf[i] = flow;
             if (resumedCount == 0 && (verdict.pipelineFlags() & Verdict.PIPELINE_RESUME) == 0)

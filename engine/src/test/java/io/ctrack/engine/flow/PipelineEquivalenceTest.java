@@ -4,6 +4,7 @@ import io.ctrack.engine.Conntrack;
 import io.ctrack.engine.FrameBatch;
 import io.ctrack.engine.ct.CtState;
 import io.ctrack.engine.nat.NatSpec;
+import io.ctrack.engine.testing.RandomPipelines;
 import io.ctrack.engine.testing.TestPackets;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.RepeatedTest;
@@ -23,122 +24,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PipelineEquivalenceTest
 {
-    static final java.util.function.Function<String, NatSpec> NAT = text ->
-    {
-        if (text.equals("nat"))
-        {
-            return NatSpec.PLAIN;
-        }
-        // nat(src=A.B.C.D) only, enough for these tests.
-        final String a = text.substring(text.indexOf('=') + 1, text.length() - 1);
-        final String[] p = a.split("\\.");
-        final long v = (Long.parseLong(p[0]) << 24) | (Long.parseLong(p[1]) << 16) | (Long.parseLong(p[2]) << 8) | Long.parseLong(p[3]);
-        return NatSpec.of(text.startsWith("nat(src"), false, 0, v, 0, v, 0, 0, 0);
-    };
-
-    static final String FIREWALL = String.join("\n",
-        "table=0, priority=100,ct_state=-trk,ip actions=ct(table=1)",
-        "table=0, priority=10,arp actions=NORMAL",
-        "table=0, priority=1 actions=drop",
-        "table=1, ct_state=+new+trk,ip,in_port=1 actions=ct(commit),output:2",
-        "table=1, ct_state=+new+trk,ip,in_port=2 actions=drop",
-        "table=1, ct_state=+est+trk,ip,in_port=1 actions=output:2",
-        "table=1, ct_state=+est+trk,ip,in_port=2 actions=output:1");
-
-    private static final String[] HOSTS = { "10.0.0.1", "10.0.0.2", "10.0.1.7", "192.168.5.5" };
-
-    /** A random packet: hosts, ports and TCP flags from small sets, so connections meet again. */
-    private static byte[] packet(final Random r)
-    {
-        final String a = HOSTS[r.nextInt(HOSTS.length)];
-        final String b = HOSTS[r.nextInt(HOSTS.length)];
-        final int sport = 1000 + r.nextInt(3);
-        final int dport = 80 + r.nextInt(2);
-        return switch (r.nextInt(6))
-        {
-            case 0 -> TestPackets.ipv4(a, b).tcp(sport, dport).flags(TestPackets.SYN).seq(r.nextInt(3) * 1000).build();
-            case 1 -> TestPackets.ipv4(a, b).tcp(sport, dport).flags(TestPackets.SYN | TestPackets.ACK).seq(5000)
-                .ack(1 + r.nextInt(3) * 1000).build();
-            case 2 -> TestPackets.ipv4(a, b).tcp(sport, dport).flags(TestPackets.ACK).seq(1 + r.nextInt(3) * 1000)
-                .ack(5001).payload(r.nextInt(3)).build();
-            case 3 -> TestPackets.ipv4(a, b).udp(sport, dport).payload(4).build();
-            case 4 -> TestPackets.ipv4(a, b).echo(r.nextBoolean() ? 8 : 0, 7, 1).build();
-            default -> TestPackets.arpRequest(a, b);
-        };
-    }
-
-    /** A random pipeline of three tables. */
-    static String randomTables(final Random r)
-    {
-        final List<String> lines = new ArrayList<>();
-        final String[] states = { "-trk", "+trk", "+new+trk", "+est+trk", "+est+rpl+trk", "+est-rpl+trk", "+inv+trk",
-            "+rel+trk", "+new-rpl", "+trk+snat", "+trk+dnat" };
-        final String[] t0 = { "ct(table=1)", "ct(table=1)", "ct(zone=3,table=1)", "ct(commit,table=1)", "output:9",
-            "drop", "ct(nat,table=1)", "NORMAL" };
-        final String[] t1 = { "ct(commit),output:2", "output:1", "output:2", "drop", "ct(commit,exec(set_field:5->ct_mark)),output:3",
-            "ct(commit,exec(set_field:0x1/0x1->ct_mark))", "ct(zone=7,table=2)", "ct(commit,nat(src=10.9.9.9)),output:4",
-            "ct(commit,zone=3),output:5", "ct(table=2),output:6", "ct(commit)" };
-        final String[] t2 = { "ct(commit,zone=7),output:7", "output:8", "drop", "ct(commit),NORMAL" };
-        for (int i = 0; i < 2 + r.nextInt(3); i++)
-        {
-            lines.add("table=0, priority=" + r.nextInt(200) + "," + match(r, states, 0) + " actions=" + t0[r.nextInt(t0.length)]);
-        }
-        lines.add("table=0, priority=0 actions=ct(table=1)");
-        for (int i = 0; i < 3 + r.nextInt(5); i++)
-        {
-            lines.add("table=1, priority=" + r.nextInt(200) + "," + match(r, states, 1) + " actions=" + t1[r.nextInt(t1.length)]);
-        }
-        for (int i = 0; i < r.nextInt(3); i++)
-        {
-            lines.add("table=2, priority=" + r.nextInt(200) + "," + match(r, states, 2) + " actions=" + t2[r.nextInt(t2.length)]);
-        }
-        return String.join("\n", lines);
-    }
-
-    private static String match(final Random r, final String[] states, final int table)
-    {
-        final List<String> m = new ArrayList<>();
-        switch (r.nextInt(5))
-        {
-            case 0 -> m.add("ip");
-            case 1 -> m.add("tcp");
-            case 2 -> m.add("udp");
-            case 3 -> m.add("icmp");
-            default -> { }
-        }
-        if (r.nextInt(3) == 0)
-        {
-            m.add("in_port=" + (1 + r.nextInt(2)));
-        }
-        if (!m.isEmpty() && !m.get(0).startsWith("in_port") && r.nextInt(3) == 0)
-        {
-            m.add("nw_src=" + HOSTS[r.nextInt(HOSTS.length)] + (r.nextBoolean() ? "/24" : ""));
-        }
-        if ((m.contains("tcp") || m.contains("udp")) && r.nextInt(3) == 0)
-        {
-            m.add("tp_dst=" + (80 + r.nextInt(2)));
-        }
-        if (table > 0 || r.nextInt(4) == 0)
-        {
-            m.add("ct_state=" + states[r.nextInt(states.length)]);
-        }
-        if (table > 0 && r.nextInt(5) == 0)
-        {
-            m.add("ct_mark=" + r.nextInt(2) + "/0x1");
-        }
-        if (table > 0 && r.nextInt(6) == 0)
-        {
-            m.add("ct_zone=" + (r.nextBoolean() ? 0 : 3));
-        }
-        return m.isEmpty() ? "ip" : String.join(",", m);
-    }
-
     /** Runs the same packets through both modes; returns the number of packets compared. */
     private static int compare(final long seed, final int packets, final int batch, final int ruleChanges)
     {
         final Random r = new Random(seed);
-        final FlowParser parser = new FlowParser(NAT);
-        FlowTables tables = parser.parse(randomTables(r), 1);
+        final FlowParser parser = new FlowParser(RandomPipelines.NAT);
+        FlowTables tables = parser.parse(RandomPipelines.randomTables(r), 1);
         final ConntrackCtService recService = new ConntrackCtService(new Conntrack());
         final ConntrackCtService spService = new ConntrackCtService(new Conntrack());
         final PipelineRunner rec = new PipelineRunner(recService, PipelineRunner.Mode.RECIRCULATE, batch);
@@ -151,7 +42,7 @@ class PipelineEquivalenceTest
         {
             if (sent > 0 && sent % changeEvery < batch && sent / changeEvery <= ruleChanges && sent >= changeEvery)
             {
-                tables = parser.parse(randomTables(r), tables.generation() + 1);
+                tables = parser.parse(RandomPipelines.randomTables(r), tables.generation() + 1);
             }
             recService.tables(tables);
             spService.tables(tables);
@@ -161,7 +52,7 @@ class PipelineEquivalenceTest
             final int[] inPorts = new int[n];
             for (int i = 0; i < n; i++)
             {
-                framesRec[i] = packet(r);
+                framesRec[i] = RandomPipelines.packet(r);
                 framesSp[i] = framesRec[i].clone();
                 inPorts[i] = 1 + r.nextInt(2);
             }
@@ -178,6 +69,7 @@ class PipelineEquivalenceTest
             sent += n;
             now += r.nextInt(3) == 0 ? 20_000 : 10;
         }
+        assertTrue(sp.evaluatedWhereTracked() > 0, "single-pass evaluated post-ct tables where tracked");
         return compared;
     }
 
@@ -206,11 +98,11 @@ class PipelineEquivalenceTest
     @Test
     void shouldForgetCachedFlowsWhenTheRulesOrTheMarkChange()
     {
-        final FlowParser parser = new FlowParser(NAT);
-        final FlowTables first = parser.parse(FIREWALL, 1);
+        final FlowParser parser = new FlowParser(RandomPipelines.NAT);
+        final FlowTables first = parser.parse(RandomPipelines.FIREWALL, 1);
         // The new rules shadow the old est rule with a higher-priority one (every flow id moves).
         final FlowTables second = parser.parse("table=1, priority=60000,ct_state=+est+trk,ip,in_port=1 actions=output:3\n"
-            + FIREWALL, 2);
+            + RandomPipelines.FIREWALL, 2);
         final FlowTables marked = parser.parse(String.join("\n",
             "table=0, priority=100,ct_state=-trk,ip actions=ct(table=1)",
             "table=1, priority=50,ct_state=+est+trk,ct_mark=1 actions=output:7",
@@ -254,7 +146,7 @@ class PipelineEquivalenceTest
     @Test
     void shouldRunTheClassicFirewall()
     {
-        final FlowTables tables = new FlowParser(NAT).parse(FIREWALL, 1);
+        final FlowTables tables = new FlowParser(RandomPipelines.NAT).parse(RandomPipelines.FIREWALL, 1);
         for (final PipelineRunner.Mode mode : PipelineRunner.Mode.values())
         {
             final ConntrackCtService service = new ConntrackCtService(new Conntrack()).tables(tables);

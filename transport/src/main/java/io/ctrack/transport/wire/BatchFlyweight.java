@@ -20,7 +20,7 @@ import java.nio.ByteOrder;
  *                      without following aliases (sent back by the owner of a stale alias)
  *   8 u32 batchSeq     the worker's batch number, echoed in the verdicts
  *  12 u16 zone
- *  14 u16 reserved
+ *  14 u16 postCtTable  with bit7: the table the bucket evaluates after ct (single-pass pipeline)
  *  16 u32 markValue
  *  20 u32 markMask
  *  24 u64 labelValueLo, 32 u64 labelValueHi, 40 u64 labelMaskLo, 48 u64 labelMaskHi
@@ -29,6 +29,8 @@ import java.nio.ByteOrder;
  *  .. u16[count]       position of each request in the worker's batch, padded to a multiple of 8 bytes
  *  .. [16 B[count]]    if bit5, per request: i32 owner entry, u16 forwarding bucket, u8 1 if the alias matched the
  *                      reply direction, u8 0, i64 connection id
+ *  .. [48 B[count]]    if bit7, per request: the packet's fields ({@code PacketFields} record; bytes 12-15: the
+ *                      pipeline's generation)
  *  .. 64 B[count]      requests ({@link CtRequest} layout)
  * </pre>
  */
@@ -43,6 +45,7 @@ public final class BatchFlyweight
     public static final int FLAG_NAT = 16;
     public static final int FLAG_FORWARDED = 32;
     public static final int FLAG_IGNORE_ALIASES = 64;
+    public static final int FLAG_PIPELINE = 128;
     public static final int NAT_BLOCK_LENGTH = 64;
     public static final int FORWARD_RECORD_LENGTH = 16;
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
@@ -60,7 +63,32 @@ public final class BatchFlyweight
     public static int length(final int count, final int flags)
     {
         return HEADER_LENGTH + ((flags & FLAG_NAT) != 0 ? NAT_BLOCK_LENGTH : 0) + positionsLength(count)
-            + ((flags & FLAG_FORWARDED) != 0 ? count * FORWARD_RECORD_LENGTH : 0) + count * CtRequest.LENGTH;
+            + ((flags & FLAG_FORWARDED) != 0 ? count * FORWARD_RECORD_LENGTH : 0)
+            + ((flags & FLAG_PIPELINE) != 0 ? count * FIELDS_RECORD_LENGTH : 0) + count * CtRequest.LENGTH;
+    }
+
+    /** Bytes of a per-request fields record of a pipeline batch. */
+    public static final int FIELDS_RECORD_LENGTH = 48;
+
+    /** Marks the batch as single-pass: the bucket evaluates table {@code table} after ct, with the field records. */
+    public BatchFlyweight pipeline(final int table)
+    {
+        buffer.putShort(offset + 6, (short)(flags() | FLAG_PIPELINE), ORDER);
+        buffer.putShort(offset + 14, (short)table, ORDER);
+        return this;
+    }
+
+    public int postCtTable()
+    {
+        return buffer.getShort(offset + 14, ORDER) & 0xFFFF;
+    }
+
+    /** Offset of request {@code index}'s fields record (pipeline batches). */
+    public int fieldsOffset(final int index)
+    {
+        final int count = count();
+        return positionsOffset() + positionsLength(count)
+            + ((flags() & FLAG_FORWARDED) != 0 ? count * FORWARD_RECORD_LENGTH : 0) + index * FIELDS_RECORD_LENGTH;
     }
 
     private static int positionsLength(final int count)
@@ -131,6 +159,10 @@ public final class BatchFlyweight
         buffer.putBytes(offset, source.buffer, source.offset, HEADER_LENGTH + ((flags & FLAG_NAT) != 0 ? NAT_BLOCK_LENGTH : 0));
         buffer.putShort(offset + 2, (short)count, ORDER);
         buffer.putShort(offset + 6, (short)flags, ORDER);
+        if ((flags & FLAG_PIPELINE) == 0)
+        {
+            buffer.putShort(offset + 14, (short)0, ORDER);
+        }
         return this;
     }
 
@@ -273,8 +305,9 @@ public final class BatchFlyweight
     public int requestOffset(final int index)
     {
         final int count = count();
-        return positionsOffset() + positionsLength(count) + ((flags() & FLAG_FORWARDED) != 0 ? count * FORWARD_RECORD_LENGTH : 0)
-            + index * CtRequest.LENGTH;
+        final int flags = flags();
+        return positionsOffset() + positionsLength(count) + ((flags & FLAG_FORWARDED) != 0 ? count * FORWARD_RECORD_LENGTH : 0)
+            + ((flags & FLAG_PIPELINE) != 0 ? count * FIELDS_RECORD_LENGTH : 0) + index * CtRequest.LENGTH;
     }
 
     /** Reads request {@code index} into {@code request}. */

@@ -1,0 +1,99 @@
+package io.ctrack.shards;
+
+import io.ctrack.engine.FrameBatch;
+import io.ctrack.engine.ct.CtState;
+import io.ctrack.engine.flow.FlowParser;
+import io.ctrack.engine.flow.FlowTables;
+import io.ctrack.engine.flow.PipelineRunner;
+import io.ctrack.engine.status.EngineCounter;
+import io.ctrack.engine.testing.RandomPipelines;
+import io.ctrack.transport.WorkerCtService;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The pipeline through the sharded runtime: single-pass (the bucket evaluates the post-ct table and commits in the
+ * same visit) against recirculation (the worker does every step), on two nodes fed the same packets, with random
+ * tables changed mid-stream: every packet gets the same actions, ct_state and rewrite.
+ */
+@ExtendWith(LogCapturingExtension.class)
+class ShardedPipelineTest
+{
+    @Test
+    @Timeout(120)
+    void shouldGiveTheSameActionsAndStatesInBothModes()
+    {
+        final ShardedNode recNode = ShardedNode.start(NodeTesting.settings("pipe-rec", 4));
+        final ShardedNode spNode = ShardedNode.start(NodeTesting.settings("pipe-sp", 4));
+        try
+        {
+            final PipelineRunner rec = new PipelineRunner(new WorkerCtService(recNode.newWorker(2)),
+                PipelineRunner.Mode.RECIRCULATE, 16);
+            final PipelineRunner sp = new PipelineRunner(new WorkerCtService(spNode.newWorker(2)),
+                PipelineRunner.Mode.SINGLE_PASS, 16);
+            final FlowParser parser = new FlowParser(RandomPipelines.NAT);
+            final Random r = new Random(4242);
+            FlowTables tables = parser.parse(RandomPipelines.FIREWALL, 1);
+            long now = 1_000;
+            int compared = 0;
+            for (int round = 0; round < 120; round++)
+            {
+                if (round % 20 == 19)
+                {
+                    tables = parser.parse(RandomPipelines.randomTables(r), tables.generation() + 1);
+                }
+                recNode.flowTables(tables);
+                spNode.flowTables(tables);
+                final int n = 1 + r.nextInt(16);
+                final byte[][] a = new byte[n][];
+                final byte[][] b = new byte[n][];
+                final int[] inPorts = new int[n];
+                for (int i = 0; i < n; i++)
+                {
+                    a[i] = RandomPipelines.packet(r);
+                    b[i] = a[i].clone();
+                    inPorts[i] = 1 + r.nextInt(2);
+                }
+                rec.run(tables, batchOf(a), inPorts, now);
+                sp.run(tables, batchOf(b), inPorts, now);
+                for (int i = 0; i < n; i++)
+                {
+                    final String where = "round " + round + ", packet " + i + "\n" + tables.source();
+                    assertEquals(rec.describe(i), sp.describe(i), where);
+                    assertEquals(CtState.format(rec.ctState(i)), CtState.format(sp.ctState(i)), where);
+                    assertTrue(java.util.Arrays.equals(a[i], b[i]), "rewritten alike, " + where);
+                    compared++;
+                }
+                now += r.nextInt(4) == 0 ? 15_000 : 5;
+            }
+            assertTrue(compared > 500);
+            assertTrue(sp.evaluatedWhereTracked() > compared / 4, "the buckets evaluated post-ct tables: " + sp.evaluatedWhereTracked());
+            assertTrue(sp.committedWhereTracked() > 0, "and committed in the same visit");
+            final long[] totals = spNode.counterTotals();
+            assertEquals(0, totals[EngineCounter.DROPPED_VERDICT_TIMEOUT.id()]);
+        }
+        finally
+        {
+            NodeTesting.close(recNode);
+            NodeTesting.close(spNode);
+        }
+    }
+
+    private static FrameBatch batchOf(final byte[][] frames)
+    {
+        final FrameBatch batch = new FrameBatch(frames.length);
+        for (final byte[] f : frames)
+        {
+            batch.add(new UnsafeBuffer(f), 0, f.length);
+        }
+        return batch;
+    }
+}
