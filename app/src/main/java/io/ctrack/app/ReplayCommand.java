@@ -69,6 +69,21 @@ public final class ReplayCommand implements Callable<Integer>
             + "'dst=...', or 'nat(...)'. New connections get it; packets of translated connections are rewritten.")
     private String nat;
 
+    @Option(names = "--flows", paramLabel = "FLOWS",
+        description = "Run every packet through a pipeline of flow tables (Open vSwitch flow syntax; a file, or 'firewall' "
+            + "for the built-in classic firewall) and print its final action after its ct_state.")
+    private String flows;
+
+    @Option(names = "--pipeline", paramLabel = "single-pass|recirculate", defaultValue = "single-pass",
+        description = "How --flows runs: 'single-pass' (the bucket evaluates the post-ct table and commits in the same "
+            + "visit; default) or 'recirculate' (Open vSwitch's: every ct is a trip).")
+    private String pipelineMode;
+
+    @Option(names = "--in-port", paramLabel = "N[,CIDR=N]...", defaultValue = "1",
+        description = "Input port of the packets for --flows: a default, then optional source-address rules, e.g. "
+            + "'1,10.200.1.2/32=2' (the first rule the source matches wins). Default ${DEFAULT-VALUE}.")
+    private String inPort;
+
     @Option(names = "--write", paramLabel = "OUT.pcap",
         description = "Write every packet, as tracked (rewritten by NAT), to this pcap file, with its capture time.")
     private Path write;
@@ -110,6 +125,19 @@ public final class ReplayCommand implements Callable<Integer>
                 throw new UserError("--nat: " + ex.getMessage());
             }
         }
+        if (flows != null)
+        {
+            flowTables = Pipelines.load(flows, 1);
+            try
+            {
+                mode = io.ctrack.engine.flow.PipelineRunner.Mode.parse(pipelineMode);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new UserError("--pipeline: " + ex.getMessage());
+            }
+            ports = InPorts.parse(inPort);
+        }
         if (!Files.exists(file))
         {
             throw new UserError(file + ": no such file");
@@ -142,6 +170,9 @@ public final class ReplayCommand implements Callable<Integer>
     }
 
     private io.ctrack.engine.nat.NatSpec natSpec;
+    private io.ctrack.engine.flow.FlowTables flowTables;
+    private io.ctrack.engine.flow.PipelineRunner.Mode mode;
+    private InPorts ports;
 
     private void replay(final PcapReader reader, final boolean pcapClock, final PrintWriter out)
         throws PcapFormatException, IOException
@@ -169,8 +200,13 @@ public final class ReplayCommand implements Callable<Integer>
         final TrackingEngine tracker, final io.ctrack.engine.pcap.PcapWriter writer) throws PcapFormatException, IOException
     {
         final ExecParams params = ExecParams.commit(zone).nat(natSpec);
+        final io.ctrack.engine.flow.PipelineRunner runner = flowTables == null ? null
+            : new io.ctrack.engine.flow.PipelineRunner(tracker.ctService(flowTables), mode, batch);
+        final int[] inPorts = new int[batch];
+        final io.ctrack.engine.packet.FrameParser parser = new io.ctrack.engine.packet.FrameParser();
+        final io.ctrack.engine.packet.ParsedFrame parsed = new io.ctrack.engine.packet.ParsedFrame();
         // The capture is mapped read-only: frames that NAT may rewrite, or that are written out, are copied first.
-        final boolean copyFrames = natSpec != null || writer != null;
+        final boolean copyFrames = natSpec != null || writer != null || runner != null;
         final UnsafeBuffer copies = new UnsafeBuffer(new byte[copyFrames ? batch * 65_536 : 0]);
         final long[] times = new long[batch];
         final FrameBatch frames = new FrameBatch(batch);
@@ -208,12 +244,32 @@ public final class ReplayCommand implements Callable<Integer>
                 break;
             }
             nowMs = pcapClock ? batchTimeNanos / 1_000_000 : System.currentTimeMillis();
-            tracker.execute(frames, params, nowMs, verdicts);
+            if (runner != null)
+            {
+                for (int i = 0; i < frames.count(); i++)
+                {
+                    parser.parse(frames.buffer(i), frames.offset(i), frames.length(i), parsed);
+                    inPorts[i] = ports.of(parsed);
+                }
+                runner.run(flowTables, frames, inPorts, nowMs);
+            }
+            else
+            {
+                tracker.execute(frames, params, nowMs, verdicts);
+            }
             for (int i = 0; i < frames.count(); i++)
             {
-                verdict.wrap(verdicts, i * Verdict.LENGTH);
                 line.setLength(0);
-                line.append(++printed).append(": ").append(CtState.format(verdict.ctState()));
+                if (runner != null)
+                {
+                    line.append(++printed).append(": ").append(CtState.format(runner.ctState(i))).append(' ')
+                        .append(runner.describe(i));
+                }
+                else
+                {
+                    verdict.wrap(verdicts, i * Verdict.LENGTH);
+                    line.append(++printed).append(": ").append(CtState.format(verdict.ctState()));
+                }
                 out.println(line);
                 if (writer != null)
                 {

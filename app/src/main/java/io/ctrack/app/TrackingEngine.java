@@ -36,6 +36,9 @@ interface TrackingEngine extends AutoCloseable
     /** A line saying what the engine is. */
     String describe();
 
+    /** The engine as a pipeline's connection tracker, evaluating {@code tables} where it tracks (single-pass). */
+    io.ctrack.engine.flow.CtService ctService(io.ctrack.engine.flow.FlowTables tables);
+
     @Override
     void close();
 
@@ -92,6 +95,12 @@ interface TrackingEngine extends AutoCloseable
         }
 
         @Override
+        public io.ctrack.engine.flow.CtService ctService(final io.ctrack.engine.flow.FlowTables tables)
+        {
+            return new io.ctrack.engine.flow.ConntrackCtService(conntrack).tables(tables);
+        }
+
+        @Override
         public void close()
         {
         }
@@ -121,6 +130,13 @@ interface TrackingEngine extends AutoCloseable
         ShardedNode node()
         {
             return node;
+        }
+
+        @Override
+        public io.ctrack.engine.flow.CtService ctService(final io.ctrack.engine.flow.FlowTables tables)
+        {
+            node.flowTables(tables);
+            return new io.ctrack.transport.WorkerCtService(worker);
         }
 
         @Override

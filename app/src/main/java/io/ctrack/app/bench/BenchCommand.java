@@ -15,7 +15,7 @@ import java.io.PrintStream;
     mixinStandardHelpOptions = true,
     description = "Benchmarks through the full sharded path (Open vSwitch's workloads, and more).",
     subcommands = { EstablishedBench.class, ZonesBench.class, InsertBench.class, FlushBench.class, SweepBench.class,
-        NatBench.class,
+        NatBench.class, FirewallBench.class,
         CommandLine.HelpCommand.class })
 public final class BenchCommand implements Runnable
 {
