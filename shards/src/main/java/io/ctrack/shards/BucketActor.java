@@ -222,6 +222,9 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         final ExecParams pipelineParams = new ExecParams();
         this.processor = new BucketEndpoint.BatchProcessor()
         {
+            /** The flags of the batch being processed (read at its first request). */
+            private int flags;
+
             @Override
             public void process(final CtRequest request, final ExecParams params, final long nowMs, final Verdict verdict)
             {
@@ -230,14 +233,27 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
                     throw new IllegalStateException("fault injected into bucket " + state.bucketId + " inside a batch");
                 }
                 final BatchFlyweight batch = endpoint.currentBatch();
-                final int flags = batch.flags();
+                final int i = endpoint.currentIndex();
+                if (i == 0)
+                {
+                    flags = batch.flags();
+                }
+                if ((flags & (BatchFlyweight.FLAG_FORWARDED | BatchFlyweight.FLAG_IGNORE_ALIASES
+                    | BatchFlyweight.FLAG_PIPELINE)) == 0)
+                {
+                    table.execute(request, params, nowMs, verdict);
+                    if (table.lastOutcome() != ConnTable.OUTCOME_ANSWERED)
+                    {
+                        nat.onOutcome(request, params, nowMs, verdict, batch, i);
+                    }
+                    return;
+                }
                 if ((flags & (BatchFlyweight.FLAG_FORWARDED | BatchFlyweight.FLAG_IGNORE_ALIASES)) == 0)
                 {
                     table.execute(request, params, nowMs, verdict);
                 }
                 else if ((flags & BatchFlyweight.FLAG_FORWARDED) != 0)
                 {
-                    final int i = endpoint.currentIndex();
                     table.executeForwarded(batch.forwardOwnerRef(i), batch.forwardConnId(i), batch.forwardReply(i),
                         request, params, nowMs, verdict);
                 }
@@ -252,7 +268,6 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
                 }
                 if ((flags & BatchFlyweight.FLAG_PIPELINE) != 0)
                 {
-                    final int i = endpoint.currentIndex();
                     if (i == 0)
                     {
                         state.stage.begin();

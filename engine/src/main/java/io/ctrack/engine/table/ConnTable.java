@@ -134,7 +134,13 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         final int ref = lookupPacket(r, nowMs, false);
         if (ref != 0)
         {
-            final long meta = store(ref).data[Refs.slot(ref) * store(ref).stride + META];
+            final ConnStore found = store(ref);
+            final long meta = found.data[Refs.slot(ref) * found.stride + META];
+            if ((meta & (Meta.ALIAS | Meta.PENDING)) == 0)
+            {
+                track(ref, lastReply, r, p, nowMs, out, false);
+                return;
+            }
             if ((meta & Meta.ALIAS) != 0)
             {
                 // The reply direction of another bucket's translated connection: its owner tracks it.
@@ -384,8 +390,8 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
                 labelLo = s.labels[slot * 2];
                 labelHi = s.labels[slot * 2 + 1];
             }
-            final long meta = d[markAt - MARK + META];
-            if ((meta & Meta.PENDING) != 0)
+            final long meta = created || p.nat() != null ? d[markAt - MARK + META] : 0;
+            if (created && (meta & Meta.PENDING) != 0)
             {
                 // Created, waiting for its reply tuple: the verdict is completed when the reservation succeeds.
                 out.set(state, mark, d[markAt - MARK + ID], labelLo, labelHi);
