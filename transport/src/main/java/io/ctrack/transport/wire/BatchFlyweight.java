@@ -75,6 +75,7 @@ public final class BatchFlyweight
     {
         buffer.putShort(offset + 6, (short)(flags() | FLAG_PIPELINE), ORDER);
         buffer.putShort(offset + 14, (short)table, ORDER);
+        layout();
         return this;
     }
 
@@ -86,9 +87,7 @@ public final class BatchFlyweight
     /** Offset of request {@code index}'s fields record (pipeline batches). */
     public int fieldsOffset(final int index)
     {
-        final int count = count();
-        return positionsOffset() + positionsLength(count)
-            + ((flags() & FLAG_FORWARDED) != 0 ? count * FORWARD_RECORD_LENGTH : 0) + index * FIELDS_RECORD_LENGTH;
+        return fieldsAt + index * FIELDS_RECORD_LENGTH;
     }
 
     private static int positionsLength(final int count)
@@ -117,7 +116,28 @@ public final class BatchFlyweight
     {
         this.buffer = buffer;
         this.offset = offset;
+        layout();
         return this;
+    }
+
+    /** Offsets of the parts after the header, computed once per message (from its count and flags). */
+    private int positionsAt;
+    private int forwardsAt;
+    private int fieldsAt;
+    private int requestsAt;
+
+    private void layout()
+    {
+        if (buffer.capacity() - offset < HEADER_LENGTH)
+        {
+            return;
+        }
+        final int count = buffer.getShort(offset + 2, ORDER) & 0xFFFF;
+        final int flags = buffer.getShort(offset + 6, ORDER) & 0xFFFF;
+        positionsAt = offset + HEADER_LENGTH + ((flags & FLAG_NAT) != 0 ? NAT_BLOCK_LENGTH : 0);
+        forwardsAt = positionsAt + positionsLength(count);
+        fieldsAt = forwardsAt + ((flags & FLAG_FORWARDED) != 0 ? count * FORWARD_RECORD_LENGTH : 0);
+        requestsAt = fieldsAt + ((flags & FLAG_PIPELINE) != 0 ? count * FIELDS_RECORD_LENGTH : 0);
     }
 
     /** Writes the header for {@code count} requests. */
@@ -144,6 +164,7 @@ public final class BatchFlyweight
             buffer.putLong(offset + HEADER_LENGTH + NatSpec.ENCODED_LENGTH, 0, ORDER);
             buffer.putLong(offset + HEADER_LENGTH + NatSpec.ENCODED_LENGTH + 8, 0, ORDER);
         }
+        layout();
         return this;
     }
 
@@ -163,6 +184,7 @@ public final class BatchFlyweight
         {
             buffer.putShort(offset + 14, (short)0, ORDER);
         }
+        layout();
         return this;
     }
 
@@ -223,12 +245,12 @@ public final class BatchFlyweight
 
     private int positionsOffset()
     {
-        return offset + HEADER_LENGTH + ((flags() & FLAG_NAT) != 0 ? NAT_BLOCK_LENGTH : 0);
+        return positionsAt;
     }
 
     private int forwardOffset(final int index)
     {
-        return positionsOffset() + positionsLength(count()) + index * FORWARD_RECORD_LENGTH;
+        return forwardsAt + index * FORWARD_RECORD_LENGTH;
     }
 
     public long nowMs()
@@ -304,10 +326,7 @@ public final class BatchFlyweight
 
     public int requestOffset(final int index)
     {
-        final int count = count();
-        final int flags = flags();
-        return positionsOffset() + positionsLength(count) + ((flags & FLAG_FORWARDED) != 0 ? count * FORWARD_RECORD_LENGTH : 0)
-            + ((flags & FLAG_PIPELINE) != 0 ? count * FIELDS_RECORD_LENGTH : 0) + index * CtRequest.LENGTH;
+        return requestsAt + index * CtRequest.LENGTH;
     }
 
     /** Reads request {@code index} into {@code request}. */

@@ -49,7 +49,22 @@ public final class VerdictBatchFlyweight
     {
         this.buffer = buffer;
         this.offset = offset;
+        layout();
         return this;
+    }
+
+    /** Where verdict 0 is and how long verdicts are, computed once per message. */
+    private int verdictsAt;
+    private int stride = Verdict.LENGTH;
+
+    private void layout()
+    {
+        if (buffer.capacity() - offset < HEADER_LENGTH)
+        {
+            return;
+        }
+        stride = verdictLength();
+        verdictsAt = offset + HEADER_LENGTH + positionsLength(count());
     }
 
     public VerdictBatchFlyweight header(final int count, final int bucketId, final int batchSeq)
@@ -61,6 +76,7 @@ public final class VerdictBatchFlyweight
     {
         buffer.putLong(offset, VERSION | (long)count << 16 | (long)bucketId << 32 | (long)verdictLength << 48, ORDER);
         buffer.putLong(offset + 8, batchSeq & 0xFFFF_FFFFL, ORDER);
+        layout();
         return this;
     }
 
@@ -80,7 +96,7 @@ public final class VerdictBatchFlyweight
     /** The verdict slot {@code index}, as a flyweight valid until the next call. */
     public Verdict verdict(final int index)
     {
-        return verdict.wrap(buffer, offset + HEADER_LENGTH + positionsLength(count()) + index * verdictLength());
+        return verdict.wrap(buffer, verdictsAt + index * stride);
     }
 
     public int version()
