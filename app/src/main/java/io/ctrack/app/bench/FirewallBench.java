@@ -2,7 +2,11 @@ package io.ctrack.app.bench;
 
 import io.ctrack.app.Pipelines;
 import io.ctrack.app.UserError;
+import io.ctrack.engine.Conntrack;
 import io.ctrack.engine.FrameBatch;
+import io.ctrack.engine.flow.ConntrackCtService;
+import io.ctrack.engine.frag.FragConfig;
+import io.ctrack.engine.table.ConnTableConfig;
 import io.ctrack.engine.flow.FlowTables;
 import io.ctrack.engine.flow.PipelineRunner;
 import io.ctrack.engine.packet.FrameWriter;
@@ -52,6 +56,11 @@ final class FirewallBench implements Runnable
         description = "Packets sent through a separate node first, untimed, per mode (default: N_PKTS, at most 2M).")
     private long warmup;
 
+    @Option(names = "--engine", paramLabel = "sharded|embedded", defaultValue = "sharded",
+        description = "sharded (default): the full path through a node; embedded: one table on the packet thread, "
+            + "the pipeline's cost without the hand-off.")
+    private String engine;
+
     @Mixin
     private BenchNode nodeOptions;
 
@@ -62,11 +71,16 @@ final class FirewallBench implements Runnable
         {
             throw new UserError("need N_FLOWS >= 1, N_PKTS >= 1 and BATCH 1-" + PacketWorker.MAX_BATCH);
         }
+        if (!engine.equals("sharded") && !engine.equals("embedded"))
+        {
+            throw new UserError("--engine must be sharded or embedded, got '" + engine + "'");
+        }
         final FlowTables tables = Pipelines.load(flowsSpec, 1);
         final PrintStream out = System.out;
         final Traffic traffic = new Traffic(flows, flowsSpec.startsWith("acl:"));
         out.printf("%s (%d flows in the tables), %d concurrent flows, %d packets in batches of %d (%s)%n", flowsSpec,
-            tables.flowCount(), flows, packets, batch, nodeOptions.describe());
+            tables.flowCount(), flows, packets, batch,
+            engine.equals("embedded") ? "the embedded engine: one table on the packet thread" : nodeOptions.describe());
         final double[] pps = new double[2];
         int i = 0;
         for (final PipelineRunner.Mode m : PipelineRunner.Mode.values())
@@ -93,49 +107,62 @@ final class FirewallBench implements Runnable
     private double runOnce(final FlowTables tables, final Traffic traffic, final PipelineRunner.Mode m, final long count,
         final PrintStream out)
     {
+        if (engine.equals("embedded"))
+        {
+            final Conntrack conntrack = new Conntrack(ConnTableConfig.of(0, 1 << Math.max(10,
+                32 - Integer.numberOfLeadingZeros(flows))), FragConfig.DEFAULT);
+            return drive(new PipelineRunner(new ConntrackCtService(conntrack).tables(tables), m, batch), tables,
+                traffic, m, count, out);
+        }
         try (ShardedNode node = nodeOptions.start(Math.max(3_000_000L, flows * 2L)))
         {
             node.flowTables(tables);
-            final PipelineRunner runner = new PipelineRunner(new WorkerCtService(node.newWorker(1)), m, batch);
-            final FrameBatch frames = new FrameBatch(batch);
-            final int[] inPorts = new int[batch];
-            final int[] drops = { 0 };
-            final long start = System.nanoTime();
-            long sent = 0;
-            long nowMs = System.currentTimeMillis();
-            while (sent < count)
-            {
-                frames.clear();
-                final int n = (int)Math.min(batch, count - sent);
-                for (int k = 0; k < n; k++)
-                {
-                    final long p = sent + k;
-                    final int flow = (int)(p % flows);
-                    final int step = (int)Math.min(p / flows, Integer.MAX_VALUE);
-                    inPorts[k] = traffic.frame(flow, step, frames);
-                }
-                runner.run(tables, frames, inPorts, nowMs);
-                for (int k = 0; k < n; k++)
-                {
-                    drops[0] += runner.outputCount(k) == 0 ? 1 : 0;
-                }
-                sent += n;
-                if ((sent & 0xFFFF) < batch)
-                {
-                    nowMs = System.currentTimeMillis();
-                }
-            }
-            final long elapsedNs = System.nanoTime() - start;
-            final double rate = count * 1e9 / elapsedNs;
-            if (out != null)
-            {
-                out.printf("  %-12s %6d ms  %.3f Mpps  (%.0f ns per packet; dropped by the rules %d; post-ct table "
-                        + "evaluated where tracked %d, committed there %d)%n", m == PipelineRunner.Mode.RECIRCULATE
-                        ? "recirculate" : "single-pass", elapsedNs / 1_000_000, rate / 1e6, (double)elapsedNs / count,
-                    drops[0], runner.evaluatedWhereTracked(), runner.committedWhereTracked());
-            }
-            return rate;
+            return drive(new PipelineRunner(new WorkerCtService(node.newWorker(1)), m, batch), tables, traffic, m,
+                count, out);
         }
+    }
+
+    private double drive(final PipelineRunner runner, final FlowTables tables, final Traffic traffic,
+        final PipelineRunner.Mode m, final long count, final PrintStream out)
+    {
+        final FrameBatch frames = new FrameBatch(batch);
+        final int[] inPorts = new int[batch];
+        final int[] drops = { 0 };
+        final long start = System.nanoTime();
+        long sent = 0;
+        long nowMs = System.currentTimeMillis();
+        while (sent < count)
+        {
+            frames.clear();
+            final int n = (int)Math.min(batch, count - sent);
+            for (int k = 0; k < n; k++)
+            {
+                final long p = sent + k;
+                final int flow = (int)(p % flows);
+                final int step = (int)Math.min(p / flows, Integer.MAX_VALUE);
+                inPorts[k] = traffic.frame(flow, step, frames);
+            }
+            runner.run(tables, frames, inPorts, nowMs);
+            for (int k = 0; k < n; k++)
+            {
+                drops[0] += runner.outputCount(k) == 0 ? 1 : 0;
+            }
+            sent += n;
+            if ((sent & 0xFFFF) < batch)
+            {
+                nowMs = System.currentTimeMillis();
+            }
+        }
+        final long elapsedNs = System.nanoTime() - start;
+        final double rate = count * 1e9 / elapsedNs;
+        if (out != null)
+        {
+            out.printf("  %-12s %6d ms  %.3f Mpps  (%.0f ns per packet; dropped by the rules %d; post-ct table "
+                    + "evaluated where tracked %d, committed there %d)%n", m == PipelineRunner.Mode.RECIRCULATE
+                    ? "recirculate" : "single-pass", elapsedNs / 1_000_000, rate / 1e6, (double)elapsedNs / count,
+                drops[0], runner.evaluatedWhereTracked(), runner.committedWhereTracked());
+        }
+        return rate;
     }
 
     /** Pre-built frames of every flow: the first three packets, then the two established ones, alternately. */

@@ -16,6 +16,9 @@ public final class Flow
     final List<FlowAction> actions;
     /** The first {@code ct} action, or null. */
     final FlowAction.Ct ct;
+    /** The ports the actions output to, in order ({@link PipelineRunner#NORMAL} for {@code NORMAL}). */
+    final int[] outputs;
+    private final int ctCount;
     final String text;
 
     Flow(final int id, final int table, final int priority, final int line, final Match match,
@@ -28,15 +31,28 @@ public final class Flow
         this.match = match;
         this.actions = List.copyOf(actions);
         FlowAction.Ct first = null;
+        int cts = 0;
+        final int[] ports = new int[actions.size()];
+        int outs = 0;
         for (final FlowAction a : actions)
         {
             if (a instanceof FlowAction.Ct c)
             {
-                first = c;
-                break;
+                first = first == null ? c : first;
+                cts++;
+            }
+            else if (a instanceof FlowAction.Output o)
+            {
+                ports[outs++] = o.port();
+            }
+            else if (a == FlowAction.Normal.INSTANCE)
+            {
+                ports[outs++] = PipelineRunner.NORMAL;
             }
         }
         this.ct = first;
+        this.ctCount = cts;
+        this.outputs = java.util.Arrays.copyOf(ports, outs);
         this.text = text;
     }
 
@@ -73,12 +89,7 @@ public final class Flow
     /** Number of {@code ct} actions in the list. */
     public int ctCount()
     {
-        int n = 0;
-        for (final FlowAction a : actions)
-        {
-            n += a instanceof FlowAction.Ct ? 1 : 0;
-        }
-        return n;
+        return ctCount;
     }
 
     @Override

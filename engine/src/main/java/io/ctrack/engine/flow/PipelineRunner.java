@@ -271,16 +271,9 @@ public final class PipelineRunner
 
     private void emit(final int i, final Flow flow)
     {
-        for (final FlowAction a : flow.actions)
+        for (final int port : flow.outputs)
         {
-            if (a instanceof FlowAction.Output o)
-            {
-                add(i, o.port());
-            }
-            else if (a == FlowAction.Normal.INSTANCE)
-            {
-                add(i, NORMAL);
-            }
+            add(i, port);
         }
     }
 
