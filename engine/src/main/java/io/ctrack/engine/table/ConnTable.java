@@ -676,17 +676,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         final int b = slot * s.stride;
         d[b + META] = Meta.of(r.nwProto(), zone, policies.policyForZone(zone));
         d[b + ORIG_L4] = ((long)r.srcL4() << 32) | (r.dstL4() & LOW32);
-        if (isV6)
-        {
-            d[b + ORIG_ADDR] = r.srcHi();
-            d[b + ORIG_ADDR + 1] = r.srcLo();
-            d[b + ORIG_ADDR + 2] = r.dstHi();
-            d[b + ORIG_ADDR + 3] = r.dstLo();
-        }
-        else
-        {
-            d[b + ORIG_ADDR] = (r.srcLo() & LOW32) << 32 | (r.dstLo() & LOW32);
-        }
+        writeAddresses(d, b + ORIG_ADDR, isV6, r);
         final int hash = r.hash();
         d[b + MARK] = (long)hash << 32;
         d[b + ID] = idBase | nextId++;
@@ -762,23 +752,28 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         return SEARCH_EXHAUSTED;
     }
 
+    /** A key's addresses as a slot stores them: IPv6 in four longs, IPv4 source and destination in one. */
+    private static void writeAddresses(final long[] to, final int at, final boolean isV6, final CtRequest key)
+    {
+        if (isV6)
+        {
+            to[at] = key.srcHi();
+            to[at + 1] = key.srcLo();
+            to[at + 2] = key.dstHi();
+            to[at + 3] = key.dstLo();
+        }
+        else
+        {
+            to[at] = (key.srcLo() & LOW32) << 32 | (key.dstLo() & LOW32);
+        }
+    }
+
     private void setReplyKey(final int ref, final CtRequest key, final int remoteBucket)
     {
         final ConnStore s = store(ref);
         final int slot = Refs.slot(ref);
         s.replyL4[slot] = ((long)key.srcL4() << 32) | (key.dstL4() & LOW32);
-        final int at = slot * s.addrWords;
-        if (Refs.isV6(ref))
-        {
-            s.replyAddr[at] = key.srcHi();
-            s.replyAddr[at + 1] = key.srcLo();
-            s.replyAddr[at + 2] = key.dstHi();
-            s.replyAddr[at + 3] = key.dstLo();
-        }
-        else
-        {
-            s.replyAddr[at] = (key.srcLo() & LOW32) << 32 | (key.dstLo() & LOW32);
-        }
+        writeAddresses(s.replyAddr, slot * s.addrWords, Refs.isV6(ref), key);
         s.replyBucket[slot] = remoteBucket;
         s.data[slot * s.stride + META] |= Meta.HAS_REPLY_KEY | (remoteBucket >= 0 ? Meta.REMOTE_REPLY : 0);
     }
@@ -988,17 +983,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         final int b = slot * s.stride;
         d[b + META] = Meta.of(key.nwProto(), key.zone(), 0) | Meta.ALIAS;
         d[b + ORIG_L4] = ((long)key.srcL4() << 32) | (key.dstL4() & LOW32);
-        if (isV6)
-        {
-            d[b + ORIG_ADDR] = key.srcHi();
-            d[b + ORIG_ADDR + 1] = key.srcLo();
-            d[b + ORIG_ADDR + 2] = key.dstHi();
-            d[b + ORIG_ADDR + 3] = key.dstLo();
-        }
-        else
-        {
-            d[b + ORIG_ADDR] = (key.srcLo() & LOW32) << 32 | (key.dstLo() & LOW32);
-        }
+        writeAddresses(d, b + ORIG_ADDR, isV6, key);
         d[b + MARK] = (long)key.hash() << 32;
         d[b + ID] = connId;
         d[b + EXPIRATION] = Long.MAX_VALUE;
