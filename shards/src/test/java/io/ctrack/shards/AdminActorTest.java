@@ -8,6 +8,7 @@ import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.testing.ConntrackDriver;
 import io.ctrack.engine.testing.TestPackets;
 import io.ctrack.engine.timeout.TimeoutAttr;
+import io.ctrack.engine.testing.Traffic;
 import io.ctrack.transport.PacketWorker;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;

@@ -4,6 +4,7 @@ import io.ctrack.engine.FrameBatch;
 import io.ctrack.engine.ct.ExecParams;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.testing.TestPackets;
+import io.ctrack.engine.testing.Traffic;
 import io.ctrack.transport.PacketWorker;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;

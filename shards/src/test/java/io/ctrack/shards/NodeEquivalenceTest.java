@@ -9,6 +9,7 @@ import io.ctrack.engine.pcap.PcapReader;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.testing.ConntrackDriver;
 import io.ctrack.engine.testing.Corpus;
+import io.ctrack.engine.testing.Traffic;
 import io.ctrack.transport.PacketWorker;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;

@@ -11,6 +11,7 @@ import io.ctrack.engine.status.EngineCounters;
 import io.ctrack.engine.testing.ConntrackDriver;
 import io.ctrack.engine.testing.PacketBuilder;
 import io.ctrack.engine.testing.TestPackets;
+import io.ctrack.engine.testing.Traffic;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

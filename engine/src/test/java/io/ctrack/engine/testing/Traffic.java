@@ -1,9 +1,7 @@
-package io.ctrack.transport;
+package io.ctrack.engine.testing;
 
 import io.ctrack.engine.ct.CtState;
 import io.ctrack.engine.ct.Verdict;
-import io.ctrack.engine.testing.PacketBuilder;
-import io.ctrack.engine.testing.TestPackets;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -17,18 +15,18 @@ import static io.ctrack.engine.testing.TestPackets.PSH;
 import static io.ctrack.engine.testing.TestPackets.SYN;
 
 /**
- * Generated traffic for transport tests: whole TCP, UDP and ICMP conversations (IPv4 and IPv6), ICMP errors
- * quoting earlier packets, and a few invalid packets, interleaved at random while every flow keeps its own
- * order. Seeded: the same seed gives the same frames.
+ * Generated traffic for the tests of the engine's users (transport, shards): whole TCP, UDP and ICMP
+ * conversations (IPv4 and IPv6), ICMP errors quoting earlier packets, and a few invalid packets, interleaved at
+ * random while every flow keeps its own order. Seeded: the same seed gives the same frames.
  */
-final class Traffic
+public final class Traffic
 {
     private Traffic()
     {
     }
 
     /** {@code flows} conversations interleaved; flow {@code i} uses addresses derived from {@code base + i}. */
-    static List<byte[]> mixed(final Random random, final int flows, final int base)
+    public static List<byte[]> mixed(final Random random, final int flows, final int base)
     {
         final List<List<byte[]>> conversations = new ArrayList<>();
         for (int i = 0; i < flows; i++)
@@ -38,7 +36,7 @@ final class Traffic
         return interleave(random, conversations);
     }
 
-    static List<byte[]> interleave(final Random random, final List<List<byte[]>> conversations)
+    public static List<byte[]> interleave(final Random random, final List<List<byte[]>> conversations)
     {
         final List<byte[]> frames = new ArrayList<>();
         final List<List<byte[]>> pending = new ArrayList<>();
@@ -70,28 +68,28 @@ final class Traffic
         return frames;
     }
 
-    static String v4Client(final int n)
+    public static String v4Client(final int n)
     {
         return "10." + ((n >>> 8) & 0xFF) + "." + (n & 0xFF) + ".1";
     }
 
-    static String v4Server(final int n)
+    public static String v4Server(final int n)
     {
         return "172.16." + ((n >>> 8) & 0xFF) + "." + (n & 0xFF);
     }
 
-    static String v6Client(final int n)
+    public static String v6Client(final int n)
     {
         return "fd00:1::" + Integer.toHexString(n & 0xFFFF);
     }
 
-    static String v6Server(final int n)
+    public static String v6Server(final int n)
     {
         return "fd00:2::" + Integer.toHexString(n & 0xFFFF);
     }
 
     /** One conversation of a kind chosen by {@code random}. */
-    static List<byte[]> conversation(final Random random, final int n)
+    public static List<byte[]> conversation(final Random random, final int n)
     {
         final int sport = 1024 + random.nextInt(60_000);
         final int kind = random.nextInt(10);
@@ -122,8 +120,8 @@ final class Traffic
     }
 
     /** A TCP conversation cut after {@code steps} of: SYN, SYN/ACK, ACK, data, ACK, FIN, FIN/ACK, ACK. */
-    static List<byte[]> tcp(final PacketBuilder client, final PacketBuilder server, final int sport, final int dport,
-        final int steps, final Random random)
+    public static List<byte[]> tcp(final PacketBuilder client, final PacketBuilder server, final int sport,
+        final int dport, final int steps, final Random random)
     {
         final long c = random.nextInt() & 0xFFFF_FFFFL;
         final long s = random.nextInt() & 0xFFFF_FFFFL;
@@ -144,7 +142,7 @@ final class Traffic
         return out.subList(0, Math.min(steps, out.size()));
     }
 
-    static List<byte[]> udp(final String client, final String server, final int sport, final int dport,
+    public static List<byte[]> udp(final String client, final String server, final int sport, final int dport,
         final int exchanges, final boolean withUnreachable)
     {
         final List<byte[]> out = new ArrayList<>();
@@ -166,7 +164,7 @@ final class Traffic
         return out;
     }
 
-    static List<byte[]> icmpEcho(final PacketBuilder client, final PacketBuilder server, final int requestType,
+    public static List<byte[]> icmpEcho(final PacketBuilder client, final PacketBuilder server, final int requestType,
         final int replyType, final int id, final int pings)
     {
         final List<byte[]> out = new ArrayList<>();
@@ -178,12 +176,13 @@ final class Traffic
         return out;
     }
 
-    static List<byte[]> invalid(final Random random, final int n, final int sport)
+    public static List<byte[]> invalid(final Random random, final int n, final int sport)
     {
         switch (random.nextInt(4))
         {
             case 0:
-                return List.of(TestPackets.ipv4(v4Client(n), v4Server(n)).udp(sport, 53).payload(8).badL4Checksum().build());
+                return List.of(
+                    TestPackets.ipv4(v4Client(n), v4Server(n)).udp(sport, 53).payload(8).badL4Checksum().build());
             case 1:
                 return List.of(TestPackets.ipv4(v4Client(n), v4Server(n)).tcp(sport, 80).flags(SYN | FIN).build());
             case 2:
@@ -196,13 +195,13 @@ final class Traffic
     }
 
     /** A buffer of exactly the frame's bytes. */
-    static DirectBuffer buffer(final byte[] frame)
+    public static DirectBuffer buffer(final byte[] frame)
     {
         return new UnsafeBuffer(frame);
     }
 
     /** Everything of a verdict that does not depend on which table answered (connection ids do). */
-    static String describe(final Verdict v)
+    public static String describe(final Verdict v)
     {
         return CtState.format(v.ctState()) + " flags=" + v.flags() + " reason=" + v.reason() + " mark=" + v.mark()
             + " label=" + Long.toHexString(v.labelHi()) + ":" + Long.toHexString(v.labelLo())
