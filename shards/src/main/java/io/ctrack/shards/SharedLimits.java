@@ -86,17 +86,14 @@ public final class SharedLimits implements Admission
 
     public void setZoneLimit(final int zone, final int limit)
     {
-        checkZone(zone);
-        if (limit < 0)
-        {
-            throw new IllegalArgumentException("zone limit must be >= 0 (0 = unlimited), got " + limit);
-        }
+        Admission.checkZone(zone);
+        Admission.checkLimit("zone limit", limit);
         limitByZone.set(zone, limit);
     }
 
     public void deleteZoneLimit(final int zone)
     {
-        checkZone(zone);
+        Admission.checkZone(zone);
         limitByZone.set(zone, NO_OWN_LIMIT);
     }
 
@@ -107,11 +104,7 @@ public final class SharedLimits implements Admission
 
     public void defaultZoneLimit(final int limit)
     {
-        if (limit < 0)
-        {
-            throw new IllegalArgumentException("default zone limit must be >= 0 (0 = unlimited), got " + limit);
-        }
-        defaultZoneLimit = limit;
+        defaultZoneLimit = Admission.checkLimit("default zone limit", limit);
     }
 
     public long maxConns()
@@ -121,11 +114,7 @@ public final class SharedLimits implements Admission
 
     public void maxConns(final long maxConns)
     {
-        if (maxConns < 0 || maxConns > 0xFFFF_FFFFL)
-        {
-            throw new IllegalArgumentException("maxconns must be 0-4294967295, got " + maxConns);
-        }
-        this.maxConns = maxConns;
+        this.maxConns = Admission.checkMaxConns(maxConns);
     }
 
     /** Connections committed and not yet removed, node-wide. */
@@ -157,13 +146,5 @@ public final class SharedLimits implements Admission
             }
         }
         return zones;
-    }
-
-    private static void checkZone(final int zone)
-    {
-        if (zone < 0 || zone >= ZONES)
-        {
-            throw new IllegalArgumentException("zone must be 0-65535, got " + zone);
-        }
     }
 }

@@ -20,4 +20,34 @@ public interface Admission
 
     /** A connection admitted in {@code zone} is gone. */
     void release(int zone);
+
+    /** Checks a zone number (0-65535) of a limit command; throws with the reason otherwise. */
+    static int checkZone(final int zone)
+    {
+        if (zone < 0 || zone > 0xFFFF)
+        {
+            throw new IllegalArgumentException("zone must be 0-65535, got " + zone);
+        }
+        return zone;
+    }
+
+    /** Checks a zone limit ({@code what} names it in the message): 0 (unlimited) or more. */
+    static int checkLimit(final String what, final int limit)
+    {
+        if (limit < 0)
+        {
+            throw new IllegalArgumentException(what + " must be >= 0 (0 = unlimited), got " + limit);
+        }
+        return limit;
+    }
+
+    /** Checks a global connection limit: 0-4294967295, as Open vSwitch's {@code ct-set-maxconns} takes it. */
+    static long checkMaxConns(final long maxConns)
+    {
+        if (maxConns < 0 || maxConns > 0xFFFF_FFFFL)
+        {
+            throw new IllegalArgumentException("maxconns must be 0-4294967295, got " + maxConns);
+        }
+        return maxConns;
+    }
 }

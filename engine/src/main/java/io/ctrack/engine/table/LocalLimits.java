@@ -69,17 +69,14 @@ public final class LocalLimits implements Admission
 
     public void setZoneLimit(final int zone, final int limit)
     {
-        checkZone(zone);
-        if (limit < 0)
-        {
-            throw new IllegalArgumentException("zone limit must be >= 0 (0 = unlimited), got " + limit);
-        }
+        Admission.checkZone(zone);
+        Admission.checkLimit("zone limit", limit);
         limitByZone.put(zone, limit);
     }
 
     public void deleteZoneLimit(final int zone)
     {
-        checkZone(zone);
+        Admission.checkZone(zone);
         limitByZone.remove(zone);
     }
 
@@ -90,11 +87,7 @@ public final class LocalLimits implements Admission
 
     public void defaultZoneLimit(final int limit)
     {
-        if (limit < 0)
-        {
-            throw new IllegalArgumentException("default zone limit must be >= 0 (0 = unlimited), got " + limit);
-        }
-        defaultZoneLimit = limit;
+        defaultZoneLimit = Admission.checkLimit("default zone limit", limit);
     }
 
     public long maxConns()
@@ -104,11 +97,7 @@ public final class LocalLimits implements Admission
 
     public void maxConns(final long maxConns)
     {
-        if (maxConns < 0 || maxConns > 0xFFFF_FFFFL)
-        {
-            throw new IllegalArgumentException("maxconns must be 0-4294967295, got " + maxConns);
-        }
-        this.maxConns = maxConns;
+        this.maxConns = Admission.checkMaxConns(maxConns);
     }
 
     public long count()
@@ -133,13 +122,5 @@ public final class LocalLimits implements Admission
         }
         java.util.Arrays.sort(zones);
         return zones;
-    }
-
-    private static void checkZone(final int zone)
-    {
-        if (zone < 0 || zone > 0xFFFF)
-        {
-            throw new IllegalArgumentException("zone must be 0-65535, got " + zone);
-        }
     }
 }
