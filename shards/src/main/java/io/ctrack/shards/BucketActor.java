@@ -2,14 +2,11 @@ package io.ctrack.shards;
 
 import io.ctrack.engine.ct.ConnMatch;
 import io.ctrack.engine.ct.DumpFormat;
-import io.ctrack.engine.ct.ExecParams;
-import io.ctrack.engine.ct.Verdict;
 import io.ctrack.engine.key.ConnKey;
 import io.ctrack.engine.key.CtRequest;
 import io.ctrack.engine.table.ConnTable;
 import io.ctrack.transport.BucketEndpoint;
 import io.ctrack.transport.Doorbells;
-import io.ctrack.transport.wire.BatchFlyweight;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -216,83 +213,8 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         this.state = state;
         this.doorbells = doorbells;
         this.batchesPerDrain = batchesPerDrain;
-        final ConnTable table = state.table;
-        final BucketEndpoint endpoint = state.endpoint;
-        final NatBucket nat = state.nat;
-        final io.ctrack.engine.flow.PacketFields record = new io.ctrack.engine.flow.PacketFields();
-        final ExecParams pipelineParams = new ExecParams();
-        this.processor = new BucketEndpoint.BatchProcessor()
-        {
-            /** The flags of the batch being processed (read at its first request). */
-            private int flags;
-
-            @Override
-            public void process(final CtRequest request, final ExecParams params, final long nowMs, final Verdict verdict)
-            {
-                if (state.faultAfterRequests >= 0 && state.faultAfterRequests-- == 0)
-                {
-                    throw new IllegalStateException("fault injected into bucket " + state.bucketId + " inside a batch");
-                }
-                final BatchFlyweight batch = endpoint.currentBatch();
-                final int i = endpoint.currentIndex();
-                if (i == 0)
-                {
-                    flags = batch.flags();
-                }
-                if ((flags & (BatchFlyweight.FLAG_FORWARDED | BatchFlyweight.FLAG_IGNORE_ALIASES
-                    | BatchFlyweight.FLAG_PIPELINE)) == 0)
-                {
-                    table.execute(request, params, nowMs, verdict);
-                    if (table.lastOutcome() != ConnTable.OUTCOME_ANSWERED)
-                    {
-                        nat.onOutcome(request, params, nowMs, verdict, batch, i);
-                    }
-                    return;
-                }
-                if ((flags & (BatchFlyweight.FLAG_FORWARDED | BatchFlyweight.FLAG_IGNORE_ALIASES)) == 0)
-                {
-                    table.execute(request, params, nowMs, verdict);
-                }
-                else if ((flags & BatchFlyweight.FLAG_FORWARDED) != 0)
-                {
-                    table.executeForwarded(batch.forwardOwnerRef(i), batch.forwardConnId(i), batch.forwardReply(i),
-                        request, params, nowMs, verdict);
-                }
-                else
-                {
-                    table.executeIgnoringAliases(request, params, nowMs, verdict);
-                }
-                final boolean answered = table.lastOutcome() == ConnTable.OUTCOME_ANSWERED;
-                if (!answered)
-                {
-                    nat.onOutcome(request, params, nowMs, verdict, batch, endpoint.currentIndex());
-                }
-                if ((flags & BatchFlyweight.FLAG_PIPELINE) != 0)
-                {
-                    if (i == 0)
-                    {
-                        state.stage.begin();
-                    }
-                    final int at = batch.fieldsOffset(i);
-                    state.stage.first(request, record.readFrom(batch.buffer(), at),
-                        batch.buffer().getInt(at + io.ctrack.engine.flow.PacketFields.GENERATION_OFFSET,
-                            java.nio.ByteOrder.LITTLE_ENDIAN), verdict.buffer(), verdict.offset(), answered);
-                }
-            }
-
-            @Override
-            public void batchEnd()
-            {
-                final BatchFlyweight batch = endpoint.currentBatch();
-                if ((batch.flags() & BatchFlyweight.FLAG_PIPELINE) != 0)
-                {
-                    state.stage.second(state.flowTables.get(), batch.postCtTable(), batch.readParams(pipelineParams),
-                        batch.nowMs());
-                }
-                nat.batchEnd(batch);
-            }
-        };
-        nat.bind(context.getSelf());
+        this.processor = new BucketProcessor(state);
+        state.nat.bind(context.getSelf());
         // Started or restarted: whatever was parked or in flight, look at the stream now.
         doorbells.unpark(state.bucketId);
         context.getSelf().tell(Drain.INSTANCE);
