@@ -6,6 +6,7 @@ import io.ctrack.engine.key.ConnKey;
 import io.ctrack.engine.key.CtRequest;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.table.ConnTable;
+import io.ctrack.engine.table.Placement;
 import io.ctrack.transport.PacketWorker;
 import io.ctrack.transport.wire.BatchFlyweight;
 import org.agrona.ExpandableArrayBuffer;
@@ -67,7 +68,7 @@ final class NatBucket
         this.buckets = buckets;
         this.holdTimeoutNs = holdTimeoutNs;
         final int bucketId = state.bucketId;
-        table.placement(new ConnTable.Placement()
+        table.placement(new Placement()
         {
             @Override
             public boolean isLocal(final int hash)

@@ -36,7 +36,6 @@ import static io.ctrack.engine.table.ConnStore.*;
  */
 public final class ConnTable implements ExpiryWheel.ExpiredSink
 {
-    private static final double MAX_LOAD = 0.7;
     private static final long LOW32 = 0xFFFF_FFFFL;
 
     private final ConnStore v4;
@@ -54,10 +53,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
     private long nextId = 1;
     private boolean sequenceCheck = true;
 
-    private long[] index;
-    private int mask;
-    private int indexCount;
-    private int resizeAt;
+    private final ConnIndex index;
 
     private boolean lastReply;
     private int lastOutcome;
@@ -92,8 +88,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         this.zoneLinks = new Links(v4, v6, ZONE_LINKS);
         this.zones = new ZoneIndex(zoneLinks);
         this.wheel = new ExpiryWheel(new Links(v4, v6, EXPIRY_LINKS), config.wheelSlots(), config.wheelSlotMs());
-        final int indexSize = Math.max(16, Integer.highestOneBit((int)Math.ceil(config.initialCapacity() / MAX_LOAD)) * 2);
-        allocateIndex(indexSize);
+        this.index = new ConnIndex(config.initialCapacity());
 
         // By protocol number alone, whatever the address family, as Open vSwitch's l4_protos[].
         java.util.Arrays.fill(trackerByProto, new OtherTracker());
@@ -558,8 +553,8 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
     private int lookup(final CtRequest r, final long nowMs, final boolean ignoreAliases)
     {
         final int hash = r.hash();
-        final long[] idx = index;
-        final int m = mask;
+        final long[] idx = index.slots;
+        final int m = index.mask;
         int i = hash & m;
         while (true)
         {
@@ -693,13 +688,13 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         {
             // No translation: one index entry for both directions. (Plain 'nat' on a new connection translates
             // nothing, as Linux's null binding; a range of the other family cannot apply.)
-            indexInsert(hash, ref | Refs.MATCH_BOTH);
+            index.insert(hash, ref | Refs.MATCH_BOTH);
             counters.increment(EngineCounter.CONN_CREATED);
             return ref;
         }
         d[b + META] |= (long)nat.action() << Meta.NAT_SHIFT;
         s.ensureReplyKeys();
-        indexInsert(hash, ref | Refs.MATCH_ORIG);
+        index.insert(hash, ref | Refs.MATCH_ORIG);
         counters.increment(EngineCounter.CONN_CREATED);
         counters.increment(EngineCounter.NAT_CONNS);
         final UniqueTupleSearch search = placement.allLocal() ? localSearch : newSearch();
@@ -743,7 +738,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
             if (lookup(candidate, nowMs, false) == 0)
             {
                 setReplyKey(ref, candidate, -1);
-                indexInsert(candidate.hash(), ref | Refs.MATCH_REPLY);
+                index.insert(candidate.hash(), ref | Refs.MATCH_REPLY);
                 return SEARCH_FOUND;
             }
         }
@@ -816,50 +811,6 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
             this.bucket = bucket;
             this.candidate = candidate;
         }
-    }
-
-    /** Where reply tuples live: which bucket a hash belongs to. The default keeps everything in this table. */
-    public interface Placement
-    {
-        Placement LOCAL = new Placement()
-        {
-            @Override
-            public boolean isLocal(final int hash)
-            {
-                return true;
-            }
-
-            @Override
-            public int bucketOf(final int hash)
-            {
-                return 0;
-            }
-
-            @Override
-            public boolean allLocal()
-            {
-                return true;
-            }
-        };
-
-        boolean isLocal(int hash);
-
-        int bucketOf(int hash);
-
-        default boolean allLocal()
-        {
-            return false;
-        }
-    }
-
-    /** Hears about translated connections whose alias lives in another bucket, when they go. */
-    public interface NatListener
-    {
-        /**
-         * Connection {@code ref} (id {@code connId}) is gone; its reply key {@code replyKey} (valid during the call)
-         * has an alias in bucket {@code aliasBucket}, or is being reserved there if {@code pending}.
-         */
-        void released(int ref, long connId, int aliasBucket, CtRequest replyKey, boolean pending);
     }
 
     public void placement(final Placement placement, final NatListener listener)
@@ -988,7 +939,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         d[b + ID] = connId;
         d[b + EXPIRATION] = Long.MAX_VALUE;
         d[b + TCP0] = ((long)ownerBucket << 32) | (ownerRef & LOW32);
-        indexInsert(key.hash(), ref | Refs.MATCH_ORIG);
+        index.insert(key.hash(), ref | Refs.MATCH_ORIG);
         aliases++;
         return true;
     }
@@ -1011,7 +962,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         {
             return false;
         }
-        indexRemove(key.hash(), ref);
+        index.remove(key.hash(), ref);
         s.free(Refs.slot(ref));
         aliases--;
         return true;
@@ -1086,13 +1037,6 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
                 }
             }
         }
-    }
-
-    /** Visitor of {@link #forEachNatLink}. */
-    @FunctionalInterface
-    public interface AliasVisitor
-    {
-        void visit(int bucket, int ref, long connId, CtRequest key);
     }
 
     private void keyOf(final int ref, final CtRequest out)
@@ -1171,7 +1115,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         final int b = slot * s.stride;
         final long meta = d[b + META];
         final int zone = Meta.zone(meta);
-        indexRemove((int)(d[b + MARK] >>> 32), ref);
+        index.remove((int)(d[b + MARK] >>> 32), ref);
         if ((meta & Meta.PENDING) != 0)
         {
             final Pending pend = pending.remove(ref);
@@ -1192,7 +1136,7 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         else if ((meta & Meta.HAS_REPLY_KEY) != 0)
         {
             replyKey(ref, scratchKey);
-            indexRemove(scratchKey.hash(), ref);
+            index.remove(scratchKey.hash(), ref);
         }
         zones.remove(zone, ref);
         wheel.remove(ref);
@@ -1202,91 +1146,6 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
         {
             counters.increment(reason);
         }
-    }
-
-    // ---- index --------------------------------------------------------------------------------------------------
-
-    private void allocateIndex(final int size)
-    {
-        index = new long[size];
-        mask = size - 1;
-        resizeAt = (int)(size * MAX_LOAD);
-    }
-
-    private void indexInsert(final int hash, final int ref)
-    {
-        if (indexCount + 1 > resizeAt)
-        {
-            growIndex();
-        }
-        final long[] idx = index;
-        int i = hash & mask;
-        while (idx[i] != 0)
-        {
-            i = (i + 1) & mask;
-        }
-        idx[i] = ((long)hash << 32) | (ref & LOW32);
-        indexCount++;
-    }
-
-    private void growIndex()
-    {
-        final long[] old = index;
-        allocateIndex(old.length * 2);
-        final long[] idx = index;
-        for (final long v : old)
-        {
-            if (v != 0)
-            {
-                int i = (int)(v >>> 32) & mask;
-                while (idx[i] != 0)
-                {
-                    i = (i + 1) & mask;
-                }
-                idx[i] = v;
-            }
-        }
-    }
-
-    private void indexRemove(final int hash, final int entryRef)
-    {
-        final long[] idx = index;
-        final int m = mask;
-        int i = hash & m;
-        while (true)
-        {
-            final long v = idx[i];
-            if (v == 0)
-            {
-                throw new IllegalStateException("index entry missing for connection " + Integer.toHexString(entryRef));
-            }
-            if ((int)(v >>> 32) == hash && Refs.entry((int)v) == entryRef)
-            {
-                break;
-            }
-            i = (i + 1) & m;
-        }
-        // Backward-shift deletion (Knuth 6.4, algorithm R): no tombstones, probe sequences stay short.
-        int hole = i;
-        int j = i;
-        while (true)
-        {
-            j = (j + 1) & m;
-            final long v = idx[j];
-            if (v == 0)
-            {
-                break;
-            }
-            final int home = (int)(v >>> 32) & m;
-            final boolean stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-            if (!stays)
-            {
-                idx[hole] = v;
-                hole = j;
-            }
-        }
-        idx[hole] = 0;
-        indexCount--;
     }
 
     // ---- expiry -------------------------------------------------------------------------------------------------
@@ -1526,21 +1385,18 @@ public final class ConnTable implements ExpiryWheel.ExpiredSink
     public void reserve(final int connections)
     {
         v4.ensureCapacity(connections);
-        while (resizeAt < connections)
-        {
-            growIndex();
-        }
+        index.reserve(connections);
     }
 
     /** Bytes held by the table's arrays (stores, index, wheel, zone index). */
     public long memoryBytes()
     {
-        return v4.memoryBytes() + v6.memoryBytes() + (long)index.length * 8 + wheel.memoryBytes() + zones.memoryBytes();
+        return v4.memoryBytes() + v6.memoryBytes() + index.memoryBytes() + wheel.memoryBytes() + zones.memoryBytes();
     }
 
     /** Index load, for diagnostics. */
     public double indexLoad()
     {
-        return (double)indexCount / index.length;
+        return index.load();
     }
 }

@@ -11,6 +11,7 @@ import io.ctrack.engine.status.EngineCounters;
 import io.ctrack.engine.table.ConnTable;
 import io.ctrack.engine.table.ConnTableConfig;
 import io.ctrack.engine.table.LocalLimits;
+import io.ctrack.engine.table.Placement;
 import io.ctrack.engine.timeout.TimeoutPolicies;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,7 @@ class CrossTableNatTest
         {
             final int self = b;
             tables[b] = new ConnTable(ConnTableConfig.of(b, 64), new TimeoutPolicies(), limits, new EngineCounters());
-            tables[b].placement(new ConnTable.Placement()
+            tables[b].placement(new Placement()
             {
                 @Override
                 public boolean isLocal(final int hash)
