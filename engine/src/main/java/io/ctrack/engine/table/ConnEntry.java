@@ -11,14 +11,14 @@ import static io.ctrack.engine.table.ConnStore.*;
  */
 public final class ConnEntry
 {
-    private final ConnTable table;
+    private final ConnTableStorage table;
     long[] d;
     int b;
     int ref;
     ConnStore store;
     boolean creating;
 
-    ConnEntry(final ConnTable table)
+    ConnEntry(final ConnTableStorage table)
     {
         this.table = table;
     }
