@@ -77,10 +77,10 @@ public final class PacketWorker implements AutoCloseable
     private final Verdict other = new Verdict();
     private final io.ctrack.engine.nat.NatRewriter natRewriter = new io.ctrack.engine.nat.NatRewriter();
 
-    private final Ticket[] tickets;
+    private final InFlightBatch[] tickets;
     private final int ticketMask;
     /** The ticket being submitted: never expired from inside its own submit (its publish retries poll). */
-    private Ticket submitting;
+    private InFlightBatch submitting;
     private long nextExpiryCheckNs;
     private int nextSeq;
     private long nextTag = 1;
@@ -119,10 +119,10 @@ public final class PacketWorker implements AutoCloseable
         {
             publications[b] = aeron.addExclusivePublication(config.publicationChannel(), config.batchStream(b));
         }
-        this.tickets = new Ticket[maxInFlight];
+        this.tickets = new InFlightBatch[maxInFlight];
         for (int i = 0; i < maxInFlight; i++)
         {
-            tickets[i] = new Ticket();
+            tickets[i] = new InFlightBatch();
         }
         this.ticketMask = maxInFlight - 1;
     }
@@ -191,7 +191,7 @@ public final class PacketWorker implements AutoCloseable
                 idle.idle();
             }
         }
-        final Ticket ticket = tickets[seq & ticketMask];
+        final InFlightBatch ticket = tickets[seq & ticketMask];
         idle.reset();
         // The caller has nothing else to do: spin through a round trip (tens of microseconds) rather than park,
         // since a park lasts at least the kernel's timer slack (about 50 us) and would double a batch's latency.
@@ -239,7 +239,7 @@ public final class PacketWorker implements AutoCloseable
             throw new IllegalArgumentException("batch of " + count + " packets, at most " + MAX_BATCH);
         }
         final int seq = nextSeq;
-        final Ticket ticket = tickets[seq & ticketMask];
+        final InFlightBatch ticket = tickets[seq & ticketMask];
         if (ticket.inUse)
         {
             return -1;
@@ -256,7 +256,7 @@ public final class PacketWorker implements AutoCloseable
         }
     }
 
-    private int submit(final Ticket ticket, final int seq, final FrameBatch frames, final ExecParams params,
+    private int submit(final InFlightBatch ticket, final int seq, final FrameBatch frames, final ExecParams params,
         final long nowMs, final MutableDirectBuffer verdicts, final int verdictOffset, final long userTag,
         final Options options)
     {
@@ -350,7 +350,7 @@ public final class PacketWorker implements AutoCloseable
     }
 
     private void publish(final int bucket, final int from, final int to, final int seq, final long nowMs,
-        final ExecParams params, final Ticket ticket, final Options options)
+        final ExecParams params, final InFlightBatch ticket, final Options options)
     {
         final ExclusivePublication publication = publications[bucket];
         final boolean pipeline = options.postCtTable >= 0;
@@ -465,7 +465,7 @@ public final class PacketWorker implements AutoCloseable
 
     private void expireTickets(final long now)
     {
-        for (final Ticket ticket : tickets)
+        for (final InFlightBatch ticket : tickets)
         {
             if (ticket.inUse && ticket != submitting && now - ticket.deadlineNs > 0)
             {
@@ -481,7 +481,7 @@ public final class PacketWorker implements AutoCloseable
         view.wrap(buffer, offset, length);
         verdictBatch.wrap(view, 0);
         final int seq = verdictBatch.batchSeq();
-        final Ticket ticket = tickets[seq & ticketMask];
+        final InFlightBatch ticket = tickets[seq & ticketMask];
         if (!ticket.inUse || ticket.seq != seq)
         {
             // A batch already completed by its timeout: its packets were answered "dropped".
@@ -525,7 +525,7 @@ public final class PacketWorker implements AutoCloseable
     }
 
     /** Applies a verdict's NAT rewrite to the frame it answers (not to reassembled fragments). */
-    private void rewrite(final Ticket ticket, final int position, final Verdict v)
+    private void rewrite(final InFlightBatch ticket, final int position, final Verdict v)
     {
         final DirectBuffer frame = ticket.frameBuffers[position];
         if (frame instanceof MutableDirectBuffer && !ticket.isFragmentGroup(position)
@@ -537,7 +537,7 @@ public final class PacketWorker implements AutoCloseable
     }
 
     /** Gives the verdict of a reassembled datagram (at {@code position}) to each of its fragments. */
-    private void fanOut(final Ticket ticket, final int position, final Verdict v)
+    private void fanOut(final InFlightBatch ticket, final int position, final Verdict v)
     {
         for (int g = 0; g < ticket.fragmentGroups; g++)
         {
@@ -564,7 +564,7 @@ public final class PacketWorker implements AutoCloseable
         }
     }
 
-    private void finish(final Ticket ticket)
+    private void finish(final InFlightBatch ticket)
     {
         ticket.inUse = false;
         completion.onComplete(ticket.seq, ticket.userTag);
@@ -580,7 +580,7 @@ public final class PacketWorker implements AutoCloseable
     public int inFlight()
     {
         int n = 0;
-        for (final Ticket ticket : tickets)
+        for (final InFlightBatch ticket : tickets)
         {
             n += ticket.inUse ? 1 : 0;
         }
@@ -633,98 +633,5 @@ public final class PacketWorker implements AutoCloseable
     public interface Completion
     {
         void onComplete(int seq, long userTag);
-    }
-
-    /** One batch in flight. */
-    private static final class Ticket
-    {
-        boolean inUse;
-        int seq;
-        int stride = Verdict.LENGTH;
-        MutableDirectBuffer verdicts;
-        int verdictOffset;
-        int count;
-        int outstanding;
-        long tagBase;
-        long userTag;
-        long deadlineNs;
-        int fragmentGroups;
-        int[] groupPosition = new int[4];
-        int[] groupStart = new int[4];
-        int[] groupLength = new int[4];
-        long[] fragmentTags = new long[16];
-        int fragmentTagCount;
-        DirectBuffer[] frameBuffers = new DirectBuffer[0];
-        int[] frameOffsets = new int[0];
-        int[] frameLengths = new int[0];
-
-        void keepFrames(final FrameBatch frames)
-        {
-            final int n = frames.count();
-            if (frameBuffers.length < n)
-            {
-                frameBuffers = new DirectBuffer[n];
-                frameOffsets = new int[n];
-                frameLengths = new int[n];
-            }
-            for (int i = 0; i < n; i++)
-            {
-                frameBuffers[i] = frames.buffer(i);
-                frameOffsets[i] = frames.offset(i);
-                frameLengths[i] = frames.length(i);
-            }
-        }
-
-        boolean isFragmentGroup(final int position)
-        {
-            for (int g = 0; g < fragmentGroups; g++)
-            {
-                if (groupPosition[g] == position)
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        void start(final int seq, final MutableDirectBuffer verdicts, final int verdictOffset, final int count,
-            final long tagBase, final long userTag, final long deadlineNs)
-        {
-            this.inUse = true;
-            this.seq = seq;
-            this.verdicts = verdicts;
-            this.verdictOffset = verdictOffset;
-            this.count = count;
-            this.tagBase = tagBase;
-            this.userTag = userTag;
-            this.deadlineNs = deadlineNs;
-            this.outstanding = 0;
-            this.fragmentGroups = 0;
-            this.fragmentTagCount = 0;
-            java.util.Arrays.fill(this.frameBuffers, null);
-        }
-
-        void addFragmentGroup(final int position, final PacketPreprocessor preprocessor)
-        {
-            if (fragmentGroups == groupPosition.length)
-            {
-                groupPosition = Arrays.copyOf(groupPosition, fragmentGroups * 2);
-                groupStart = Arrays.copyOf(groupStart, fragmentGroups * 2);
-                groupLength = Arrays.copyOf(groupLength, fragmentGroups * 2);
-            }
-            final int n = preprocessor.completedCount();
-            if (fragmentTagCount + n > fragmentTags.length)
-            {
-                fragmentTags = Arrays.copyOf(fragmentTags, Math.max(fragmentTags.length * 2, fragmentTagCount + n));
-            }
-            groupPosition[fragmentGroups] = position;
-            groupStart[fragmentGroups] = fragmentTagCount;
-            groupLength[fragmentGroups] = n;
-            for (int i = 0; i < n; i++)
-            {
-                fragmentTags[fragmentTagCount++] = preprocessor.completedTag(i);
-            }
-            fragmentGroups++;
-        }
     }
 }
