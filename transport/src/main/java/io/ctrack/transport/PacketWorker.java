@@ -48,8 +48,10 @@ public final class PacketWorker implements AutoCloseable
     /** Most packets in one batch. */
     public static final int MAX_BATCH = 1024;
 
-    /** How long {@link #process} spins for its verdicts before it backs off to yielding and parking. */
+    /** How long {@link #process} waits for its verdicts without parking (spinning, yielding now and then). */
     static final long VERDICT_WAIT_SPIN_NS = 200_000;
+    /** While it waits so, {@link #process} yields its core once every this many + 1 empty polls. */
+    private static final int YIELD_EVERY_MASK = 15;
 
     private final int workerId;
     private final int bucketBits;
@@ -193,20 +195,26 @@ public final class PacketWorker implements AutoCloseable
         }
         final InFlightBatch ticket = tickets[seq & ticketMask];
         idle.reset();
-        // The caller has nothing else to do: spin through a round trip (tens of microseconds) rather than park,
+        // The caller has nothing else to do: wait through a round trip (tens of microseconds) without parking,
         // since a park lasts at least the kernel's timer slack (about 50 us) and would double a batch's latency.
+        // Yield every few polls, so that a bucket thread sharing this core (more threads than cores) still runs.
         final long spinUntil = System.nanoTime() + VERDICT_WAIT_SPIN_NS;
+        int polls = 0;
         while (ticket.inUse && ticket.seq == seq)
         {
             if (poll() == 0)
             {
-                if (System.nanoTime() - spinUntil < 0)
+                if (System.nanoTime() - spinUntil >= 0)
                 {
-                    Thread.onSpinWait();
+                    idle.idle();
+                }
+                else if ((++polls & YIELD_EVERY_MASK) == 0)
+                {
+                    Thread.yield();
                 }
                 else
                 {
-                    idle.idle();
+                    Thread.onSpinWait();
                 }
             }
             else
