@@ -1,16 +1,12 @@
 package io.ctrack.sweeper;
 
-import io.ctrack.engine.testing.PacketBuilder;
 import io.ctrack.engine.testing.TestPackets;
+import io.ctrack.engine.testing.Traffic;
 import io.ctrack.engine.timeout.TimeoutAttr;
 
 import java.util.ArrayList;
 import java.util.List;
-
-import static io.ctrack.engine.testing.TestPackets.ACK;
-import static io.ctrack.engine.testing.TestPackets.FIN;
-import static io.ctrack.engine.testing.TestPackets.PSH;
-import static io.ctrack.engine.testing.TestPackets.SYN;
+import java.util.Random;
 
 /**
  * One conversation per timeout attribute: the packets that leave a connection in the state whose timeout is that
@@ -102,25 +98,10 @@ enum TimeoutClass
         return out;
     }
 
-    /** The first {@code steps} of: SYN, SYN/ACK, ACK, data, ACK, FIN, FIN/ACK, ACK. */
+    /** The first {@code steps} of a TCP conversation ({@link Traffic#tcp}), its sequence numbers seeded by the port. */
     private static List<byte[]> tcp(final String clientIp, final String serverIp, final int sport, final int steps)
     {
-        final long c = 1_000;
-        final long s = 5_000;
-        final PacketBuilder client = TestPackets.ipv4(clientIp, serverIp).tcp(sport, 80);
-        final PacketBuilder server = TestPackets.ipv4(serverIp, clientIp).tcp(80, sport);
-        final List<byte[]> out = new ArrayList<>();
-        out.add(client.flags(SYN).seq(c).ack(0).window(64240).wscale(7).build());
-        out.add(server.flags(SYN | ACK).seq(s).ack(c + 1).window(65160).wscale(7).build());
-        client.wscale(-1);
-        server.wscale(-1);
-        out.add(client.flags(ACK).seq(c + 1).ack(s + 1).window(502).build());
-        out.add(client.flags(PSH | ACK).seq(c + 1).ack(s + 1).payload(20).build());
-        out.add(server.flags(ACK).seq(s + 1).ack(c + 21).window(509).build());
-        client.payload(0);
-        out.add(client.flags(FIN | ACK).seq(c + 21).ack(s + 1).build());
-        out.add(server.flags(FIN | ACK).seq(s + 1).ack(c + 22).build());
-        out.add(client.flags(ACK).seq(c + 22).ack(s + 2).build());
-        return out.subList(0, steps);
+        return Traffic.tcp(TestPackets.ipv4(clientIp, serverIp), TestPackets.ipv4(serverIp, clientIp), sport, 80, steps,
+            new Random(sport));
     }
 }
