@@ -34,8 +34,8 @@ import java.util.stream.Collectors;
 
 import static io.ctrack.engine.testing.TestPackets.ACK;
 import static io.ctrack.engine.testing.TestPackets.SYN;
+import static io.ctrack.engine.testing.Traffic.verdict;
 import static io.ctrack.shards.NodeTesting.ok;
-import static io.ctrack.shards.NodeTesting.verdict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -20,7 +20,7 @@ import java.util.List;
 import static io.ctrack.engine.testing.TestPackets.ACK;
 import static io.ctrack.engine.testing.TestPackets.PSH;
 import static io.ctrack.engine.testing.TestPackets.SYN;
-import static io.ctrack.shards.NodeTesting.verdict;
+import static io.ctrack.engine.testing.Traffic.verdict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

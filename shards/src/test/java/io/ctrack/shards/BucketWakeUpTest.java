@@ -6,7 +6,6 @@ import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.testing.TestPackets;
 import io.ctrack.engine.testing.Traffic;
 import io.ctrack.transport.PacketWorker;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,7 +37,7 @@ class BucketWakeUpTest
             {
                 frames.add(TestPackets.ipv4(Traffic.v4Client(i), Traffic.v4Server(i)).udp(1000 + i, 53).build());
             }
-            final FrameBatch batch = NodeTesting.batchOf(frames);
+            final FrameBatch batch = Traffic.batchOf(frames);
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
             int rounds = 0;
             while (System.nanoTime() < deadline
@@ -47,7 +46,7 @@ class BucketWakeUpTest
                 // The worker publishes without reading its verdicts, so the bucket's verdict stream fills up ...
                 for (int k = 0; k < 40 && worker.inFlight() < 1000; k++)
                 {
-                    worker.submit(batch, ExecParams.commit(0), System.currentTimeMillis(), NodeTesting.poisoned(32), 0,
+                    worker.submit(batch, ExecParams.commit(0), System.currentTimeMillis(), Traffic.poisoned(32), 0,
                         0);
                     if ((k & 7) == 7)
                     {

@@ -26,7 +26,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 
-import static io.ctrack.shards.NodeTesting.verdict;
+import static io.ctrack.engine.testing.Traffic.verdict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,9 +53,9 @@ class NodeEquivalenceTest
             for (int first = 0; first < frames.size(); )
             {
                 final int n = Math.min(1 + random.nextInt(48), frames.size() - first);
-                final FrameBatch batch = NodeTesting.batchOf(frames.subList(first, first + n));
-                final UnsafeBuffer viaNode = NodeTesting.poisoned(n);
-                final UnsafeBuffer viaEngine = NodeTesting.poisoned(n);
+                final FrameBatch batch = Traffic.batchOf(frames.subList(first, first + n));
+                final UnsafeBuffer viaNode = Traffic.poisoned(n);
+                final UnsafeBuffer viaEngine = Traffic.poisoned(n);
                 final ExecParams params = ExecParams.commit(buckets == 1 ? 0 : 2);
                 worker.process(batch, params, nowMs, viaNode, 0);
                 embedded.execute(batch, params, nowMs, viaEngine, 0);
@@ -161,7 +161,7 @@ class NodeEquivalenceTest
                 {
                     break;
                 }
-                verdicts.setMemory(0, verdicts.capacity(), NodeTesting.POISON);
+                verdicts.setMemory(0, verdicts.capacity(), Traffic.POISON);
                 worker.process(frames, params, System.currentTimeMillis(), verdicts, 0);
                 for (int i = 0; i < frames.count(); i++)
                 {

@@ -1,9 +1,7 @@
 package io.ctrack.shards;
 
-import io.ctrack.engine.FrameBatch;
 import io.ctrack.engine.ct.ExecParams;
 import io.ctrack.engine.ct.Verdict;
-import io.ctrack.engine.testing.TestPackets;
 import io.ctrack.transport.PacketWorker;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -17,6 +15,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
+import static io.ctrack.engine.testing.Traffic.batchOf;
+import static io.ctrack.engine.testing.Traffic.poisoned;
+import static io.ctrack.engine.testing.Traffic.verdict;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -24,7 +25,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 /** Starting, driving and closing nodes in tests. */
 final class NodeTesting
 {
-    static final byte POISON = (byte)0xA5;
     private static final AtomicInteger NEXT_NODE = new AtomicInteger();
 
     private NodeTesting()
@@ -59,27 +59,6 @@ final class NodeTesting
         assertFalse(Files.exists(dir), "Aeron directory left behind: " + dir);
     }
 
-    static FrameBatch batchOf(final List<byte[]> frames)
-    {
-        final FrameBatch batch = new FrameBatch(frames.size());
-        for (final byte[] frame : frames)
-        {
-            batch.add(TestPackets.buffer(frame), 0, frame.length);
-        }
-        return batch;
-    }
-
-    static UnsafeBuffer poisoned(final int count)
-    {
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[Math.max(1, count) * Verdict.LENGTH]);
-        buffer.setMemory(0, buffer.capacity(), POISON);
-        return buffer;
-    }
-
-    static Verdict verdict(final UnsafeBuffer buffer, final int index)
-    {
-        return new Verdict().wrap(buffer, index * Verdict.LENGTH);
-    }
 
     /** Tracks {@code frames} in batches of at most {@code batchSize}; returns every verdict, in order. */
     static UnsafeBuffer track(final PacketWorker worker, final List<byte[]> frames, final ExecParams params,

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static io.ctrack.shards.NodeTesting.verdict;
+import static io.ctrack.engine.testing.Traffic.verdict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -152,7 +152,7 @@ class PacketConservationTest
                         final byte[] frame = frames.get(cursor++ % frames.size());
                         batch.add(new UnsafeBuffer(frame), 0, frame.length);
                     }
-                    final UnsafeBuffer out = NodeTesting.poisoned(n);
+                    final UnsafeBuffer out = Traffic.poisoned(n);
                     while (worker.submit(batch, params, System.currentTimeMillis(), out, 0, k) < 0)
                     {
                         if (worker.poll() == 0)

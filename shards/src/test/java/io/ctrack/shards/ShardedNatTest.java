@@ -8,6 +8,7 @@ import io.ctrack.engine.nat.NatSpec;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.testing.TestPackets;
 import io.ctrack.transport.PacketWorker;
+import io.ctrack.engine.testing.Traffic;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static io.ctrack.shards.NodeTesting.verdict;
+import static io.ctrack.engine.testing.Traffic.verdict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,7 +74,7 @@ class ShardedNatTest
     private static UnsafeBuffer send(final PacketWorker worker, final List<byte[]> frames, final ExecParams params,
         final long nowMs)
     {
-        final UnsafeBuffer verdicts = NodeTesting.poisoned(frames.size());
+        final UnsafeBuffer verdicts = Traffic.poisoned(frames.size());
         for (int first = 0; first < frames.size(); first += 32)
         {
             final int n = Math.min(32, frames.size() - first);

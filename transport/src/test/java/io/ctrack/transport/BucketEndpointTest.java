@@ -17,9 +17,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static io.ctrack.transport.PacketWorkerTest.batchOf;
-import static io.ctrack.transport.PacketWorkerTest.poisoned;
-import static io.ctrack.transport.PacketWorkerTest.verdict;
+import static io.ctrack.engine.testing.Traffic.batchOf;
+import static io.ctrack.engine.testing.Traffic.poisoned;
+import static io.ctrack.engine.testing.Traffic.verdict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

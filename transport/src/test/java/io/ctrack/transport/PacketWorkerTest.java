@@ -27,6 +27,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static io.ctrack.engine.testing.Traffic.batchOf;
+import static io.ctrack.engine.testing.Traffic.poisoned;
+import static io.ctrack.engine.testing.Traffic.verdict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -35,7 +38,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PacketWorkerTest
 {
-    private static final byte POISON = (byte)0xA5;
 
     @ParameterizedTest
     @ValueSource(ints = { 2, 3, 4 })
@@ -583,27 +585,6 @@ class PacketWorkerTest
         return byReason.toString();
     }
 
-    static FrameBatch batchOf(final List<byte[]> frames)
-    {
-        final FrameBatch batch = new FrameBatch(frames.size());
-        for (final byte[] frame : frames)
-        {
-            batch.add(TestPackets.buffer(frame), 0, frame.length);
-        }
-        return batch;
-    }
-
-    static UnsafeBuffer poisoned(final int count)
-    {
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[Math.max(1, count) * Verdict.LENGTH]);
-        buffer.setMemory(0, buffer.capacity(), POISON);
-        return buffer;
-    }
-
-    static Verdict verdict(final UnsafeBuffer buffer, final int index)
-    {
-        return new Verdict().wrap(buffer, index * Verdict.LENGTH);
-    }
 
     private static Conntrack.FragmentListener listener(final Map<Long, String> heard)
     {

@@ -1,5 +1,6 @@
 package io.ctrack.engine.testing;
 
+import io.ctrack.engine.FrameBatch;
 import io.ctrack.engine.ct.CtState;
 import io.ctrack.engine.ct.Verdict;
 import org.agrona.DirectBuffer;
@@ -206,5 +207,33 @@ public final class Traffic
         return CtState.format(v.ctState()) + " flags=" + v.flags() + " reason=" + v.reason() + " mark=" + v.mark()
             + " label=" + Long.toHexString(v.labelHi()) + ":" + Long.toHexString(v.labelLo())
             + (v.connId() != 0 ? " conn" : " noconn");
+    }
+
+    /** A byte no verdict field holds by chance: verdict buffers are filled with it to catch unwritten verdicts. */
+    public static final byte POISON = (byte)0xA5;
+
+    /** The frames as one batch. */
+    public static FrameBatch batchOf(final List<byte[]> frames)
+    {
+        final FrameBatch batch = new FrameBatch(frames.size());
+        for (final byte[] frame : frames)
+        {
+            batch.add(TestPackets.buffer(frame), 0, frame.length);
+        }
+        return batch;
+    }
+
+    /** Room for {@code count} plain verdicts, filled with {@link #POISON}. */
+    public static UnsafeBuffer poisoned(final int count)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[Math.max(1, count) * Verdict.LENGTH]);
+        buffer.setMemory(0, buffer.capacity(), POISON);
+        return buffer;
+    }
+
+    /** Plain verdict {@code index} of {@code buffer}. */
+    public static Verdict verdict(final UnsafeBuffer buffer, final int index)
+    {
+        return new Verdict().wrap(buffer, index * Verdict.LENGTH);
     }
 }
