@@ -80,4 +80,17 @@ public final class BenchCommand implements Runnable
             }
         }
     }
+
+    /** Sleeps {@code ms}, keeping the interrupt flag if interrupted. */
+    static void sleep(final long ms)
+    {
+        try
+        {
+            Thread.sleep(ms);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

@@ -82,9 +82,9 @@ final class FlushBench implements Runnable
             }
             final Thread traffic = new Thread(() -> steady(worker, running, phase, byPhase), "steady-traffic");
             traffic.start();
-            sleep(1_000);
+            BenchCommand.sleep(1_000);
             phase.set(PHASE_BEFORE);
-            sleep(1_000);
+            BenchCommand.sleep(1_000);
             if (warmup > 0)
             {
                 phase.set(PHASE_WARMUP_FLUSH);
@@ -92,14 +92,14 @@ final class FlushBench implements Runnable
                 phase.set(PHASE_BETWEEN);
                 out.printf("warm-up: flushed %d connections of zone 2 in %.1f ms while traffic flowed (JIT compiling the "
                     + "flush path)%n", warmup, warmupNs / 1e6);
-                sleep(500);
+                BenchCommand.sleep(500);
             }
             phase.set(PHASE_FLUSH);
             final long start = System.nanoTime();
             final AdminActor.Result result = node.ask(replyTo -> new AdminActor.FlushZone(1, replyTo));
             final long flushNs = System.nanoTime() - start;
             phase.set(PHASE_AFTER);
-            sleep(200);
+            BenchCommand.sleep(200);
             running.set(false);
             EstablishedBench.join(traffic);
             out.printf("flushed %d connections of zone 1 in %.1f ms while traffic flowed (%s)%n", result.value(),
@@ -151,11 +151,7 @@ final class FlushBench implements Runnable
     private void steady(final PacketWorker worker, final AtomicBoolean running, final AtomicInteger phase,
         final Histogram[] byPhase)
     {
-        final UnsafeBuffer packets = new UnsafeBuffer(new byte[flows * OvsPackets.STRIDE]);
-        for (int i = 0; i < flows; i++)
-        {
-            OvsPackets.udp(packets, i * OvsPackets.STRIDE, 0x0C00_0000 | i, 1000 + (i & 0x7FFF), 53);
-        }
+        final UnsafeBuffer packets = OvsPackets.steadyFlows(flows);
         // One batch in flight: each sample is the full round trip of a batch that had to wait for nothing else.
         final Pipeline pipeline = new Pipeline(worker, 1, batch).busySpin();
         final ExecParams params = ExecParams.commit(0);
@@ -172,26 +168,10 @@ final class FlushBench implements Runnable
                 recordedPhase = p;
             }
             frames.clear();
-            for (int j = 0; j < batch; j++)
-            {
-                frames.add(packets, next * OvsPackets.STRIDE, OvsPackets.LENGTH);
-                next = next + 1 == flows ? 0 : next + 1;
-            }
+            next = OvsPackets.addRoundRobin(frames, packets, flows, next, batch);
             pipeline.submit(frames, params, System.currentTimeMillis(), 0);
             pipeline.drain();
         }
         byPhase[recordedPhase].add(pipeline.latency());
-    }
-
-    private static void sleep(final long ms)
-    {
-        try
-        {
-            Thread.sleep(ms);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
     }
 }

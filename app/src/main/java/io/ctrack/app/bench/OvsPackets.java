@@ -1,5 +1,6 @@
 package io.ctrack.app.bench;
 
+import io.ctrack.engine.FrameBatch;
 import io.ctrack.engine.packet.Checksums;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -59,5 +60,29 @@ final class OvsPackets
     static void distinct(final UnsafeBuffer buffer, final int offset, final int i)
     {
         udp(buffer, offset, 0x0B00_0000 | (i >>> 15), 1 + (i & 0x7FFF), 2);
+    }
+
+    /** {@code flows} established-traffic UDP packets (flow {@code i} from 12.0.0.i, port 1000 + i, to port 53). */
+    static UnsafeBuffer steadyFlows(final int flows)
+    {
+        final UnsafeBuffer packets = new UnsafeBuffer(new byte[flows * STRIDE]);
+        for (int i = 0; i < flows; i++)
+        {
+            udp(packets, i * STRIDE, 0x0C00_0000 | i, 1000 + (i & 0x7FFF), 53);
+        }
+        return packets;
+    }
+
+    /** Adds {@code count} of the {@code flows} packets to {@code frames} round-robin from {@code next}; the next one. */
+    static int addRoundRobin(final FrameBatch frames, final UnsafeBuffer packets, final int flows, final int next,
+        final int count)
+    {
+        int n = next;
+        for (int j = 0; j < count; j++)
+        {
+            frames.add(packets, n * STRIDE, LENGTH);
+            n = n + 1 == flows ? 0 : n + 1;
+        }
+        return n;
     }
 }

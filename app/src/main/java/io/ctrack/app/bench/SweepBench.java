@@ -115,11 +115,11 @@ final class SweepBench implements Runnable
             phase.set(2);
             while (node.limits().zoneCount(1) > 0 && System.currentTimeMillis() < expiryMs + 60_000)
             {
-                sleep(1);
+                BenchCommand.sleep(1);
             }
             final long goneAt = System.currentTimeMillis();
             phase.set(3);
-            sleep(200);
+            BenchCommand.sleep(200);
             running.set(false);
             EstablishedBench.join(traffic);
             final long[] sweepAfter = node.counterTotals();
@@ -145,11 +145,7 @@ final class SweepBench implements Runnable
     private void steady(final PacketWorker worker, final AtomicBoolean running, final AtomicInteger phase,
         final Histogram before, final Histogram during)
     {
-        final UnsafeBuffer packets = new UnsafeBuffer(new byte[flows * OvsPackets.STRIDE]);
-        for (int i = 0; i < flows; i++)
-        {
-            OvsPackets.udp(packets, i * OvsPackets.STRIDE, 0x0C00_0000 | i, 1000 + (i & 0x7FFF), 53);
-        }
+        final UnsafeBuffer packets = OvsPackets.steadyFlows(flows);
         final Pipeline pipeline = new Pipeline(worker, 1, batch);
         final ExecParams params = ExecParams.commit(0);
         final FrameBatch frames = new FrameBatch(batch);
@@ -172,11 +168,7 @@ final class SweepBench implements Runnable
                 recorded = p;
             }
             frames.clear();
-            for (int j = 0; j < batch; j++)
-            {
-                frames.add(packets, next * OvsPackets.STRIDE, OvsPackets.LENGTH);
-                next = next + 1 == flows ? 0 : next + 1;
-            }
+            next = OvsPackets.addRoundRobin(frames, packets, flows, next, batch);
             pipeline.submit(frames, params, System.currentTimeMillis(), 0);
             pipeline.drain();
             // Paced, as real traffic is: a batch every 20 microseconds at most.
@@ -193,19 +185,7 @@ final class SweepBench implements Runnable
         final long ms = wallMs - System.currentTimeMillis();
         if (ms > 0)
         {
-            sleep(ms);
-        }
-    }
-
-    private static void sleep(final long ms)
-    {
-        try
-        {
-            Thread.sleep(ms);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
+            BenchCommand.sleep(ms);
         }
     }
 }
