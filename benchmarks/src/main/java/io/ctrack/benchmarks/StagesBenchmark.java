@@ -1,11 +1,13 @@
 package io.ctrack.benchmarks;
 
+import io.ctrack.engine.PacketPreprocessor;
 import io.ctrack.engine.ct.ExecParams;
 import io.ctrack.engine.ct.Verdict;
 import io.ctrack.engine.key.ConnKeyExtractor;
 import io.ctrack.engine.key.CtRequest;
 import io.ctrack.engine.packet.FrameParser;
 import io.ctrack.engine.packet.ParsedFrame;
+import io.ctrack.engine.frag.FragConfig;
 import io.ctrack.engine.status.EngineCounters;
 import io.ctrack.engine.table.ConnTable;
 import io.ctrack.engine.table.ConnTableConfig;
@@ -45,6 +47,9 @@ public class StagesBenchmark
     private final CtRequest request = new CtRequest();
     private final ExecParams params = ExecParams.commit(0);
     private final Verdict verdict = new Verdict().wrap(new UnsafeBuffer(new byte[Verdict.LENGTH]), 0);
+    private final PacketPreprocessor preprocessor = new PacketPreprocessor(FragConfig.DEFAULT, new EngineCounters());
+    private final UnsafeBuffer requests = new UnsafeBuffer(new byte[CtRequest.LENGTH]);
+    private final Verdict answer = new Verdict().wrap(new UnsafeBuffer(new byte[Verdict.LENGTH]), 0);
     private ConnTable table;
     private int length;
 
@@ -70,6 +75,18 @@ public class StagesBenchmark
     {
         parser.parse(packet, 0, length, frame);
         return extractor.extract(frame, 0, true, request) + request.hash();
+    }
+
+    /**
+     * What a packet thread does per packet before publishing (PacketWorker): parse, fragment check, key extraction
+     * with checksums and hash ({@link PacketPreprocessor}), then the request written out in its wire form.
+     */
+    @Benchmark
+    public int prepareAndWrite()
+    {
+        final int outcome = preprocessor.prepare(packet, 0, length, 0, 0, 1_000_000, request, answer);
+        request.writeTo(requests, 0);
+        return outcome + request.hash();
     }
 
     @Benchmark

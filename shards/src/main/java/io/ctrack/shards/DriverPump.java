@@ -7,9 +7,9 @@ import java.time.Duration;
 
 /**
  * Keeps an embedded Aeron media driver that has no thread of its own ({@code INVOKER} mode) running when nobody
- * else does: packet workers run its duty cycle while they wait (see {@link io.ctrack.transport.DriverDuty}), and
- * this actor runs it on a timer every millisecond, so a node without traffic still answers the driver's
- * keepalives and stream set-ups. It never spins: under traffic the workers do the driver's work.
+ * else does: idle buckets and waiting packet workers run its duty cycle (see {@link io.ctrack.transport.DriverDuty}),
+ * and this actor runs it on a timer every millisecond, so a node without traffic still answers the driver's
+ * keepalives and stream set-ups. It never spins: under traffic the buckets and workers do the driver's work.
  */
 final class DriverPump
 {

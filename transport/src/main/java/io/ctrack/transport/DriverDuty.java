@@ -5,9 +5,9 @@ import org.agrona.concurrent.AgentInvoker;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The duty cycle of an embedded media driver that has no thread of its own, shared by whoever has a moment: packet
- * workers while they wait for verdicts or for room on a stream (which is exactly when publication limits need
- * moving), and a timer in the node when nobody else runs it. One caller at a time: a caller that finds the duty
+ * The duty cycle of an embedded media driver that has no thread of its own, shared by whoever has a moment: idle
+ * buckets, packet workers while they wait for room on a stream (which is exactly when publication limits need
+ * moving) or have waited a while for verdicts, and a timer in the node when nobody else runs it. One caller at a time: a caller that finds the duty
  * taken simply skips it, nobody ever waits.
  */
 public final class DriverDuty
