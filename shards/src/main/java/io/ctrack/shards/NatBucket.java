@@ -396,24 +396,22 @@ final class NatBucket
 
     private void forwardOne(final int dest, final Held h, final int ownerRef, final boolean reply, final long connId)
     {
-        out.wrap(message, 0).header(1, h.workerId, h.batchSeq, h.nowMs, h.params);
-        final int flags = out.flags() | BatchFlyweight.FLAG_FORWARDED;
-        message.putShort(6, (short)flags, java.nio.ByteOrder.LITTLE_ENDIAN);
+        // The forward record moves the request: set the flag (and the layout) before writing either.
+        out.wrap(message, 0).header(1, h.workerId, h.batchSeq, h.nowMs, h.params).addFlags(BatchFlyweight.FLAG_FORWARDED);
         out.position(0, h.position);
         out.forward(0, ownerRef, state.bucketId, reply, connId);
-        h.request.writeTo(message, out.requestOffset(0));
-        sendToBucket(dest, BatchFlyweight.length(1, flags));
+        out.request(0, h.request);
+        sendToBucket(dest, BatchFlyweight.length(1, out.flags()));
     }
 
     /** Sends a held packet that came through an alias back to that bucket, to be tracked there without aliases. */
     private void bounceOne(final Held h)
     {
-        out.wrap(message, 0).header(1, h.workerId, h.batchSeq, h.nowMs, h.params);
-        final int flags = out.flags() | BatchFlyweight.FLAG_IGNORE_ALIASES;
-        message.putShort(6, (short)flags, java.nio.ByteOrder.LITTLE_ENDIAN);
+        out.wrap(message, 0).header(1, h.workerId, h.batchSeq, h.nowMs, h.params)
+            .addFlags(BatchFlyweight.FLAG_IGNORE_ALIASES);
         out.position(0, h.position);
-        h.request.writeTo(message, out.requestOffset(0));
-        sendToBucket(h.forwardedFrom, BatchFlyweight.length(1, flags));
+        out.request(0, h.request);
+        sendToBucket(h.forwardedFrom, BatchFlyweight.length(1, out.flags()));
     }
 
     private void lateVerdict(final int workerId, final int batchSeq, final int position, final Verdict verdict,

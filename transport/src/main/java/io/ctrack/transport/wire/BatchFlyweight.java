@@ -194,6 +194,17 @@ public final class BatchFlyweight
     }
 
     /**
+     * Or's {@code flags} into the header and recomputes where the parts lie (a flag such as
+     * {@link #FLAG_FORWARDED} adds a part): write positions, forward records and requests only after this.
+     */
+    public BatchFlyweight addFlags(final int flags)
+    {
+        buffer.putShort(offset + 6, (short)(flags() | flags), ORDER);
+        layout();
+        return this;
+    }
+
+    /**
      * The NAT spec of the batch, or null if it has none; {@code cached} is returned if it equals the encoded one,
      * so a reader decoding the same action again and again allocates nothing.
      */

@@ -148,6 +148,27 @@ class BatchFlyweightTest
     }
 
     @Test
+    void forwardFlagAddedAfterTheHeaderMakesRoomForTheForwardRecord()
+    {
+        // How a bucket forwards one held packet: header, then the forwarded flag, then record and request.
+        final CtRequest request = randomRequest(new Random(5));
+        batch.wrap(buffer, 0).header(1, 3, 44, 9, ExecParams.commit(2)).addFlags(BatchFlyweight.FLAG_FORWARDED);
+        batch.position(0, 17);
+        batch.forward(0, 1234, 6, true, 0x1122_3344_5566_7788L);
+        batch.request(0, request);
+        final int length = BatchFlyweight.length(1, batch.flags());
+
+        final BatchFlyweight reader = new BatchFlyweight().wrap(buffer, 0);
+        assertEquals(BatchFlyweight.FLAG_FORWARDED | BatchFlyweight.FLAG_COMMIT, reader.flags());
+        assertEquals(17, reader.position(0));
+        assertEquals(1234, reader.forwardOwnerRef(0));
+        assertEquals(0x1122_3344_5566_7788L, reader.forwardConnId(0));
+        assertTrue(reader.forwardReply(0));
+        assertEquals(bytesOf(request), bytesOf(reader.readRequest(0, new CtRequest())));
+        assertEquals(length, reader.requestOffset(0) + CtRequest.LENGTH, "the request ends where length() says");
+    }
+
+    @Test
     void shouldRoundTripEveryRequestFieldIncludingSignBits()
     {
         final CtRequest request = new CtRequest().flags(CtRequest.FLAG_IPV6 | CtRequest.FLAG_ICMP_RELATED)
