@@ -187,8 +187,9 @@ final class NatBucket
                 }
                 for (int k = 0; k < n; k++)
                 {
+                    // Same request form as the batch's (copyHeader keeps its compact flag).
                     message.putBytes(out.requestOffset(k), batch.buffer(), batch.requestOffset(group.get(from + k)[1]),
-                        CtRequest.LENGTH);
+                        batch.requestLength());
                 }
                 sendToBucket(dest, BatchFlyweight.length(n, out.flags()));
             }

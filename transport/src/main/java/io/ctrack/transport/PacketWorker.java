@@ -69,6 +69,8 @@ public final class PacketWorker implements AutoCloseable
     private final UnsafeBuffer requests = new UnsafeBuffer(new byte[MAX_BATCH * CtRequest.LENGTH]);
     private final int[] bucketOfPosition = new int[MAX_BATCH];
     private final int[] countByBucket;
+    /** IPv6 requests per bucket in the batch being submitted: a bucket's message is compact when it has none. */
+    private final int[] ipv6ByBucket;
     private final int[] startByBucket;
     private final int[] order = new int[MAX_BATCH];
     private final BatchFlyweight batch = new BatchFlyweight();
@@ -114,6 +116,7 @@ public final class PacketWorker implements AutoCloseable
         this.counters = counters;
         this.preprocessor = new PacketPreprocessor(fragConfig, counters);
         this.countByBucket = new int[buckets];
+        this.ipv6ByBucket = new int[buckets];
         this.startByBucket = new int[buckets + 1];
         this.verdictSubscription = aeron.addSubscription("aeron:ipc", config.verdictStream(workerId));
         this.publications = new ExclusivePublication[buckets];
@@ -285,6 +288,7 @@ public final class PacketWorker implements AutoCloseable
         counters.add(EngineCounter.PACKETS, count);
 
         Arrays.fill(countByBucket, 0);
+        Arrays.fill(ipv6ByBucket, 0);
         int tracked = 0;
         for (int i = 0; i < count; i++)
         {
@@ -314,6 +318,10 @@ public final class PacketWorker implements AutoCloseable
             final int b = bucketOf(request.hash(), bucketBits);
             bucketOfPosition[i] = b;
             countByBucket[b]++;
+            if (request.isIpv6())
+            {
+                ipv6ByBucket[b]++;
+            }
             request.writeTo(requests, i * CtRequest.LENGTH);
             v.dropped(EngineCounter.DROPPED_VERDICT_TIMEOUT.id());
             tracked++;
@@ -365,8 +373,12 @@ public final class PacketWorker implements AutoCloseable
     {
         final ExclusivePublication publication = publications[bucket];
         final boolean pipeline = options.postCtTable >= 0;
-        final int flags = (params.nat() != null ? BatchFlyweight.FLAG_NAT : 0) | (pipeline ? BatchFlyweight.FLAG_PIPELINE : 0);
-        final int chunk = BatchFlyweight.capacity(publication.maxPayloadLength(), flags);
+        final boolean compact = ipv6ByBucket[bucket] == 0;
+        final int flags = (params.nat() != null ? BatchFlyweight.FLAG_NAT : 0) | (pipeline ? BatchFlyweight.FLAG_PIPELINE : 0)
+            | (compact ? BatchFlyweight.FLAG_COMPACT : 0);
+        // No more requests per message than in the full form: their verdicts (up to 64 bytes each) must fit in one
+        // frame of the verdict stream too.
+        final int chunk = BatchFlyweight.capacity(publication.maxPayloadLength(), flags & ~BatchFlyweight.FLAG_COMPACT);
         for (int first = from; first < to; first += chunk)
         {
             final int n = Math.min(chunk, to - first);
@@ -386,6 +398,10 @@ public final class PacketWorker implements AutoCloseable
             {
                 batch.pipeline(options.postCtTable);
             }
+            if (compact)
+            {
+                batch.addFlags(BatchFlyweight.FLAG_COMPACT);
+            }
             for (int k = 0; k < n; k++)
             {
                 final int position = order[first + k];
@@ -395,6 +411,16 @@ public final class PacketWorker implements AutoCloseable
                     claim.buffer().putBytes(batch.fieldsOffset(k), options.fieldRecords,
                         position * BatchFlyweight.FIELDS_RECORD_LENGTH, BatchFlyweight.FIELDS_RECORD_LENGTH);
                 }
+            }
+            if (compact)
+            {
+                for (int k = 0; k < n; k++)
+                {
+                    CtRequest.compact(requests, order[first + k] * CtRequest.LENGTH, claim.buffer(), batch.requestOffset(k));
+                }
+                claim.commit();
+                doorbells.ring(bucket);
+                continue;
             }
             // Requests of consecutive positions go in one copy (with one bucket, or one connection, that is the
             // whole batch): a copy per 64-byte request is a call to a copy routine each.

@@ -30,10 +30,19 @@ import java.nio.ByteOrder;
  * 62 u8  tcpWscale window-scale option as Open vSwitch encodes it (0x80 | shift, or 0)
  * 63 u8  inState   ct_state the packet already carries (SNAT/DNAT bits mean "already translated")
  * </pre>
+ * An IPv4 request also has a {@link #COMPACT_LENGTH 40-byte} form ({@link #writeCompactTo}, {@link #readCompactFrom},
+ * {@link #compact}), for batches whose requests are all IPv4: bytes 0-15 as above, then
+ * <pre>
+ * 16 u32 srcAddr   IPv4 source (srcLo)
+ * 20 u32 dstAddr   IPv4 destination (dstLo)
+ * 24 ..            bytes 48-63 above (TCP fields, inState)
+ * </pre>
  */
 public final class CtRequest
 {
     public static final int LENGTH = 64;
+    /** Length of the IPv4-only form. */
+    public static final int COMPACT_LENGTH = 40;
     public static final int FLAG_IPV6 = 0x01;
     public static final int FLAG_ICMP_RELATED = 0x02;
 
@@ -278,7 +287,62 @@ public final class CtRequest
     }
 
     /** Reads a 64-byte wire record from {@code offset}. */
+    /** Writes this request, which must be IPv4, in the 40-byte form. */
+    public void writeCompactTo(final MutableDirectBuffer buffer, final int offset)
+    {
+        if (isIpv6())
+        {
+            throw new IllegalStateException("an IPv6 request has no compact form");
+        }
+        buffer.putLong(offset, (flags & 0xFFL) | (nwProto & 0xFFL) << 8 | (zone & 0xFFFFL) << 16 | (long)hash << 32, ORDER);
+        buffer.putLong(offset + 8, (srcL4 & 0xFFFF_FFFFL) | (long)dstL4 << 32, ORDER);
+        buffer.putLong(offset + 16, (srcLo & 0xFFFF_FFFFL) | dstLo << 32, ORDER);
+        buffer.putLong(offset + 24, (tcpSeq & 0xFFFF_FFFFL) | (long)tcpAck << 32, ORDER);
+        buffer.putLong(offset + 32, (tcpWindow & 0xFFFFL) | (tcpFlags & 0xFFFFL) << 16
+            | (tcpPayloadLength & 0xFFFFL) << 32 | (tcpWscale & 0xFFL) << 48 | (inState & 0xFFL) << 56, ORDER);
+    }
+
+    /**
+     * Rewrites the {@link #LENGTH full} record of an IPv4 request at {@code from} as its compact form at {@code to}
+     * (word moves, no decoding: how a packet thread ships requests it has already written out).
+     */
+    public static void compact(final DirectBuffer from, final int fromOffset, final MutableDirectBuffer to,
+        final int toOffset)
+    {
+        to.putLong(toOffset, from.getLong(fromOffset, ORDER), ORDER);
+        to.putLong(toOffset + 8, from.getLong(fromOffset + 8, ORDER), ORDER);
+        to.putLong(toOffset + 16, (from.getLong(fromOffset + 24, ORDER) & 0xFFFF_FFFFL)
+            | from.getLong(fromOffset + 40, ORDER) << 32, ORDER);
+        to.putLong(toOffset + 24, from.getLong(fromOffset + 48, ORDER), ORDER);
+        to.putLong(toOffset + 32, from.getLong(fromOffset + 56, ORDER), ORDER);
+    }
+
+    /** Reads an IPv4 request in the 40-byte form. */
+    public CtRequest readCompactFrom(final DirectBuffer buffer, final int offset)
+    {
+        readHead(buffer, offset);
+        final long addresses = buffer.getLong(offset + 16, ORDER);
+        srcHi = 0;
+        srcLo = addresses & 0xFFFF_FFFFL;
+        dstHi = 0;
+        dstLo = addresses >>> 32;
+        readTail(buffer, offset + 24);
+        return this;
+    }
+
     public CtRequest readFrom(final DirectBuffer buffer, final int offset)
+    {
+        readHead(buffer, offset);
+        srcHi = buffer.getLong(offset + 16, ORDER);
+        srcLo = buffer.getLong(offset + 24, ORDER);
+        dstHi = buffer.getLong(offset + 32, ORDER);
+        dstLo = buffer.getLong(offset + 40, ORDER);
+        readTail(buffer, offset + 48);
+        return this;
+    }
+
+    /** Bytes 0-15 of both forms. */
+    private void readHead(final DirectBuffer buffer, final int offset)
     {
         final long w0 = buffer.getLong(offset, ORDER);
         flags = (int)w0 & 0xFF;
@@ -288,20 +352,20 @@ public final class CtRequest
         final long w1 = buffer.getLong(offset + 8, ORDER);
         srcL4 = (int)w1;
         dstL4 = (int)(w1 >>> 32);
-        srcHi = buffer.getLong(offset + 16, ORDER);
-        srcLo = buffer.getLong(offset + 24, ORDER);
-        dstHi = buffer.getLong(offset + 32, ORDER);
-        dstLo = buffer.getLong(offset + 40, ORDER);
-        final long w6 = buffer.getLong(offset + 48, ORDER);
+    }
+
+    /** The TCP fields and inState: the last 16 bytes of both forms. */
+    private void readTail(final DirectBuffer buffer, final int offset)
+    {
+        final long w6 = buffer.getLong(offset, ORDER);
         tcpSeq = (int)w6;
         tcpAck = (int)(w6 >>> 32);
-        final long w7 = buffer.getLong(offset + 56, ORDER);
+        final long w7 = buffer.getLong(offset + 8, ORDER);
         tcpWindow = (int)w7 & 0xFFFF;
         tcpFlags = (int)(w7 >>> 16) & 0xFFFF;
         tcpPayloadLength = (int)(w7 >>> 32) & 0xFFFF;
         tcpWscale = (int)(w7 >>> 48) & 0xFF;
         inState = (int)(w7 >>> 56) & 0xFF;
-        return this;
     }
 
     /** Copies every field of {@code other}. */

@@ -168,6 +168,63 @@ class BatchFlyweightTest
         assertEquals(length, reader.requestOffset(0) + CtRequest.LENGTH, "the request ends where length() says");
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = { 1, 7, 32, 122 })
+    void compactBatchCarriesIpv4RequestsIn40Bytes(final int count)
+    {
+        final Random random = new Random(count);
+        final UnsafeBuffer full = new UnsafeBuffer(new byte[count * CtRequest.LENGTH]);
+        final CtRequest[] written = new CtRequest[count];
+        final int flags = BatchFlyweight.FLAG_COMPACT | BatchFlyweight.FLAG_COMMIT;
+        final UnsafeBuffer poisoned = new UnsafeBuffer(new byte[BatchFlyweight.length(count, flags) + 16]);
+        poisoned.setMemory(0, poisoned.capacity(), (byte)0x5A);
+        batch.wrap(poisoned, 8).header(count, 1, 2, 3, ExecParams.commit(4)).addFlags(BatchFlyweight.FLAG_COMPACT);
+        for (int i = 0; i < count; i++)
+        {
+            written[i] = randomRequest(random).flags(random.nextInt(2) * CtRequest.FLAG_ICMP_RELATED)
+                .src(0, random.nextInt() & 0xFFFF_FFFFL).dst(0, random.nextInt() & 0xFFFF_FFFFL);
+            batch.position(i, i);
+            if (i % 2 == 0)
+            {
+                batch.request(i, written[i]);
+            }
+            else
+            {
+                // What a packet thread does: the full record it already wrote, compacted into the batch.
+                written[i].writeTo(full, i * CtRequest.LENGTH);
+                CtRequest.compact(full, i * CtRequest.LENGTH, poisoned, batch.requestOffset(i));
+            }
+        }
+
+        final BatchFlyweight reader = new BatchFlyweight().wrap(poisoned, 8);
+        assertEquals(CtRequest.COMPACT_LENGTH, reader.requestLength());
+        assertEquals(8 + BatchFlyweight.length(count, flags), reader.requestOffset(count - 1) + CtRequest.COMPACT_LENGTH);
+        final CtRequest read = new CtRequest();
+        for (int i = 0; i < count; i++)
+        {
+            assertEquals(bytesOf(written[i]), bytesOf(reader.readRequest(i, read)), "request " + i);
+        }
+        assertEquals(0x5A5A5A5A, poisoned.getInt(8 + BatchFlyweight.length(count, flags), LE), "wrote past length()");
+    }
+
+    @Test
+    void compactFormRefusesIpv6()
+    {
+        final CtRequest v6 = new CtRequest().flags(CtRequest.FLAG_IPV6);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+            () -> v6.writeCompactTo(buffer, 0));
+    }
+
+    @Test
+    void compactBatchesFitMoreRequestsButNeverLessThanFullOnes()
+    {
+        final int full = BatchFlyweight.capacity(8192 - 32);
+        final int compact = BatchFlyweight.capacity(8192 - 32, BatchFlyweight.FLAG_COMPACT);
+        assertTrue(compact > full);
+        assertTrue(BatchFlyweight.length(compact, BatchFlyweight.FLAG_COMPACT) <= 8192 - 32);
+        assertTrue(BatchFlyweight.length(compact + 1, BatchFlyweight.FLAG_COMPACT) > 8192 - 32);
+    }
+
     @Test
     void shouldRoundTripEveryRequestFieldIncludingSignBits()
     {
