@@ -199,6 +199,13 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     private final long idleSpinNs;
     /** When the stream was first found empty in the current idle spell (0: not idle). */
     private long idleSinceNs;
+    /** When this bucket last ran the media driver's duty while idle. */
+    private long lastDutyNs;
+    /**
+     * Shortest time between two of an idle bucket's duty cycles. A stream of 1 MiB terms needs its limit moved about
+     * every 500 KiB, a millisecond or more of traffic at full rate.
+     */
+    private static final long DUTY_PERIOD_NS = 10_000;
     /** The latest time a sweep was asked for, with the latest batch time: the bucket's clock for admin work. */
     private long latestSweepNowMs;
     private final BucketEndpoint.BatchProcessor processor;
@@ -313,17 +320,19 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             getContext().getSelf().tell(Drain.INSTANCE);
             return this;
         }
-        if (state.driverDuty != null)
+        final long now = System.nanoTime();
+        if (state.driverDuty != null && now - lastDutyNs >= DUTY_PERIOD_NS)
         {
             // An idle bucket runs the media driver's duty (INVOKER mode): moving stream limits and zeroing consumed
             // stream space is work the packet threads would otherwise do between their batches (~10 % of a packet
-            // thread's time at full rate, measured), and an idle bucket's thread has nothing better to do.
+            // thread's time at full rate, measured), and an idle bucket's thread has nothing better to do. Not on
+            // every idle look: other buckets of this thread may be busy, and a limit needs moving far less often.
+            lastDutyNs = now;
             state.driverDuty.tryInvoke();
         }
         // Stream empty. Keep coming back for idleSpinNs (through the mailbox: with the dispatcher's throughput of 1,
         // every other actor of this thread gets its turn in between) before parking: a parked bucket costs its
         // publisher a wake-up message per batch, which costs more than the polls.
-        final long now = System.nanoTime();
         if (idleSinceNs == 0)
         {
             idleSinceNs = now;
