@@ -1,10 +1,7 @@
 package io.ctrack.transport;
 
 import io.aeron.Aeron;
-import io.aeron.ExclusivePublication;
-import io.aeron.Publication;
 import io.aeron.Subscription;
-import io.aeron.logbuffer.BufferClaim;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
 import io.ctrack.engine.Conntrack;
@@ -16,7 +13,6 @@ import io.ctrack.engine.frag.FragConfig;
 import io.ctrack.engine.key.CtRequest;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.status.EngineCounters;
-import io.ctrack.transport.wire.BatchFlyweight;
 import io.ctrack.transport.wire.VerdictBatchFlyweight;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -57,9 +53,8 @@ public final class PacketWorker implements AutoCloseable
     private final int bucketBits;
     private final int buckets;
     private final TransportConfig config;
-    private final ExclusivePublication[] publications;
+    private final RequestStreams streams;
     private final Subscription verdictSubscription;
-    private final Doorbells doorbells;
     private final PacketPreprocessor preprocessor;
     private final EngineCounters counters;
     private final IdleStrategy idle = new BackoffIdleStrategy(50, 10, 1_000, 100_000);
@@ -73,9 +68,7 @@ public final class PacketWorker implements AutoCloseable
     private final int[] ipv6ByBucket;
     private final int[] startByBucket;
     private final int[] order = new int[MAX_BATCH];
-    private final BatchFlyweight batch = new BatchFlyweight();
     private final VerdictBatchFlyweight verdictBatch = new VerdictBatchFlyweight();
-    private final BufferClaim claim = new BufferClaim();
     private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
     private final Verdict verdict = new Verdict();
     private final Verdict other = new Verdict();
@@ -112,18 +105,13 @@ public final class PacketWorker implements AutoCloseable
         this.bucketBits = bucketBits;
         this.buckets = 1 << bucketBits;
         this.config = config;
-        this.doorbells = doorbells;
         this.counters = counters;
         this.preprocessor = new PacketPreprocessor(fragConfig, counters);
         this.countByBucket = new int[buckets];
         this.ipv6ByBucket = new int[buckets];
         this.startByBucket = new int[buckets + 1];
         this.verdictSubscription = aeron.addSubscription("aeron:ipc", config.verdictStream(workerId));
-        this.publications = new ExclusivePublication[buckets];
-        for (int b = 0; b < buckets; b++)
-        {
-            publications[b] = aeron.addExclusivePublication(config.publicationChannel(), config.batchStream(b));
-        }
+        this.streams = new RequestStreams(workerId, aeron, config, buckets, doorbells, counters, this::poll);
         this.tickets = new InFlightBatch[maxInFlight];
         for (int i = 0; i < maxInFlight; i++)
         {
@@ -156,6 +144,7 @@ public final class PacketWorker implements AutoCloseable
     public PacketWorker driverDuty(final DriverDuty duty)
     {
         this.driverDuty = duty;
+        streams.driverDuty(duty);
         return this;
     }
 
@@ -168,14 +157,7 @@ public final class PacketWorker implements AutoCloseable
     /** True once every bucket stream has its subscriber and the verdict stream has every bucket's publisher. */
     public boolean isConnected()
     {
-        for (final ExclusivePublication publication : publications)
-        {
-            if (!publication.isConnected())
-            {
-                return false;
-            }
-        }
-        return verdictSubscription.imageCount() >= buckets;
+        return streams.isConnected() && verdictSubscription.imageCount() >= buckets;
     }
 
     /**
@@ -357,7 +339,7 @@ public final class PacketWorker implements AutoCloseable
             final int to = from + countByBucket[b];
             if (to > from)
             {
-                publish(b, from, to, seq, nowMs, params, ticket, options);
+                streams.publish(b, order, from, to, ipv6ByBucket[b] == 0, requests, seq, nowMs, params, options, ticket);
             }
             from = to;
         }
@@ -366,118 +348,6 @@ public final class PacketWorker implements AutoCloseable
             finish(ticket);
         }
         return seq;
-    }
-
-    private void publish(final int bucket, final int from, final int to, final int seq, final long nowMs,
-        final ExecParams params, final InFlightBatch ticket, final Options options)
-    {
-        final ExclusivePublication publication = publications[bucket];
-        final boolean pipeline = options.postCtTable >= 0;
-        final boolean compact = ipv6ByBucket[bucket] == 0;
-        final int flags = (params.nat() != null ? BatchFlyweight.FLAG_NAT : 0) | (pipeline ? BatchFlyweight.FLAG_PIPELINE : 0)
-            | (compact ? BatchFlyweight.FLAG_COMPACT : 0);
-        // No more requests per message than in the full form: their verdicts (up to 64 bytes each) must fit in one
-        // frame of the verdict stream too.
-        final int chunk = BatchFlyweight.capacity(publication.maxPayloadLength(), flags & ~BatchFlyweight.FLAG_COMPACT);
-        for (int first = from; first < to; first += chunk)
-        {
-            final int n = Math.min(chunk, to - first);
-            if (!claim(publication, BatchFlyweight.length(n, flags)))
-            {
-                for (int k = first; k < first + n; k++)
-                {
-                    verdict.wrap(ticket.verdicts, ticket.verdictOffset + order[k] * ticket.stride)
-                        .dropped(EngineCounter.DROPPED_BACK_PRESSURE.id());
-                }
-                counters.add(EngineCounter.DROPPED_BACK_PRESSURE, n);
-                ticket.outstanding -= n;
-                continue;
-            }
-            batch.wrap(claim.buffer(), claim.offset()).header(n, workerId, seq, nowMs, params);
-            if (pipeline)
-            {
-                batch.pipeline(options.postCtTable);
-            }
-            if (compact)
-            {
-                batch.addFlags(BatchFlyweight.FLAG_COMPACT);
-            }
-            for (int k = 0; k < n; k++)
-            {
-                final int position = order[first + k];
-                batch.position(k, position);
-                if (pipeline)
-                {
-                    claim.buffer().putBytes(batch.fieldsOffset(k), options.fieldRecords,
-                        position * BatchFlyweight.FIELDS_RECORD_LENGTH, BatchFlyweight.FIELDS_RECORD_LENGTH);
-                }
-            }
-            if (compact)
-            {
-                for (int k = 0; k < n; k++)
-                {
-                    CtRequest.compact(requests, order[first + k] * CtRequest.LENGTH, claim.buffer(), batch.requestOffset(k));
-                }
-                claim.commit();
-                doorbells.ring(bucket);
-                continue;
-            }
-            // Requests of consecutive positions go in one copy (with one bucket, or one connection, that is the
-            // whole batch): a copy per 64-byte request is a call to a copy routine each.
-            int k = 0;
-            while (k < n)
-            {
-                final int position = order[first + k];
-                int run = 1;
-                while (k + run < n && order[first + k + run] == position + run)
-                {
-                    run++;
-                }
-                claim.buffer().putBytes(batch.requestOffset(k), requests, position * CtRequest.LENGTH,
-                    run * CtRequest.LENGTH);
-                k += run;
-            }
-            claim.commit();
-            doorbells.ring(bucket);
-        }
-    }
-
-    private boolean claim(final ExclusivePublication publication, final int length)
-    {
-        long result = publication.tryClaim(length, claim);
-        if (result > 0)
-        {
-            return true;
-        }
-        final long deadline = System.nanoTime() + config.publishTimeoutNs();
-        idle.reset();
-        while (true)
-        {
-            if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED)
-            {
-                return false;
-            }
-            counters.increment(EngineCounter.PUBLISH_RETRIES);
-            if (System.nanoTime() - deadline > 0)
-            {
-                return false;
-            }
-            if (driverDuty != null)
-            {
-                // The limit we are waiting on moves when the driver runs.
-                driverDuty.tryInvoke();
-            }
-            // Keep draining verdicts: the buckets may be waiting for room on our verdict stream.
-            if (poll() == 0)
-            {
-                idle.idle();
-            }
-            result = publication.tryClaim(length, claim);
-            if (result > 0)
-            {
-                return true;
-            }
-        }
     }
 
     /**
@@ -646,10 +516,7 @@ public final class PacketWorker implements AutoCloseable
     @Override
     public void close()
     {
-        for (final ExclusivePublication publication : publications)
-        {
-            CloseHelper.quietClose(publication);
-        }
+        streams.close();
         CloseHelper.quietClose(verdictSubscription);
     }
 

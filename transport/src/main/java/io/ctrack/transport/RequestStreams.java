@@ -1,0 +1,209 @@
+package io.ctrack.transport;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
+import io.aeron.logbuffer.BufferClaim;
+import io.ctrack.engine.ct.ExecParams;
+import io.ctrack.engine.ct.Verdict;
+import io.ctrack.engine.key.CtRequest;
+import io.ctrack.engine.status.EngineCounter;
+import io.ctrack.engine.status.EngineCounters;
+import io.ctrack.transport.wire.BatchFlyweight;
+import org.agrona.CloseHelper;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.function.IntSupplier;
+
+/**
+ * A {@link PacketWorker}'s side of the buckets' request streams: one exclusive publication per bucket. It writes a
+ * bucket's share of a batch as request messages (split at the frame size) straight into claimed space, in the
+ * compact IPv4 form when the share has no IPv6 request, and rings the bucket's doorbell after each. A stream that
+ * stays back-pressured for the publish timeout gets its packets answered "dropped" ({@code DROPPED_BACK_PRESSURE});
+ * while it waits, the worker keeps draining its verdicts (the bucket may be waiting for room on them) and runs the
+ * media driver's duty (only the driver moves the limit it waits on). Not thread-safe: the worker's thread only.
+ */
+final class RequestStreams implements AutoCloseable
+{
+    private final int workerId;
+    private final TransportConfig config;
+    private final Doorbells doorbells;
+    private final EngineCounters counters;
+    private final IntSupplier drainVerdicts;
+    private final ExclusivePublication[] publications;
+    private final BufferClaim claim = new BufferClaim();
+    private final BatchFlyweight batch = new BatchFlyweight();
+    private final Verdict verdict = new Verdict();
+    private final IdleStrategy idle = new BackoffIdleStrategy(50, 10, 1_000, 100_000);
+    private DriverDuty driverDuty;
+
+    /** @param drainVerdicts the worker's poll: collects verdicts, returns how many messages it read. */
+    RequestStreams(final int workerId, final Aeron aeron, final TransportConfig config, final int buckets,
+        final Doorbells doorbells, final EngineCounters counters, final IntSupplier drainVerdicts)
+    {
+        this.workerId = workerId;
+        this.config = config;
+        this.doorbells = doorbells;
+        this.counters = counters;
+        this.drainVerdicts = drainVerdicts;
+        this.publications = new ExclusivePublication[buckets];
+        for (int b = 0; b < buckets; b++)
+        {
+            publications[b] = aeron.addExclusivePublication(config.publicationChannel(), config.batchStream(b));
+        }
+    }
+
+    void driverDuty(final DriverDuty duty)
+    {
+        this.driverDuty = duty;
+    }
+
+    boolean isConnected()
+    {
+        for (final ExclusivePublication publication : publications)
+        {
+            if (!publication.isConnected())
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Publishes to {@code bucket} the requests of positions {@code order[from..to)}, whose full records are in
+     * {@code requests} at {@code position * CtRequest.LENGTH}; {@code compact} if none of them is IPv6. Packets that
+     * cannot go are answered "dropped" in the ticket's verdicts and taken off its outstanding count.
+     */
+    void publish(final int bucket, final int[] order, final int from, final int to, final boolean compact,
+        final UnsafeBuffer requests, final int seq, final long nowMs, final ExecParams params,
+        final PacketWorker.Options options, final InFlightBatch ticket)
+    {
+        final ExclusivePublication publication = publications[bucket];
+        final boolean pipeline = options.postCtTable >= 0;
+        final int flags = (params.nat() != null ? BatchFlyweight.FLAG_NAT : 0) | (pipeline ? BatchFlyweight.FLAG_PIPELINE : 0)
+            | (compact ? BatchFlyweight.FLAG_COMPACT : 0);
+        // No more requests per message than in the full form: their verdicts (up to 64 bytes each) must fit in one
+        // frame of the verdict stream too.
+        final int chunk = BatchFlyweight.capacity(publication.maxPayloadLength(), flags & ~BatchFlyweight.FLAG_COMPACT);
+        for (int first = from; first < to; first += chunk)
+        {
+            final int n = Math.min(chunk, to - first);
+            if (!claim(publication, BatchFlyweight.length(n, flags)))
+            {
+                for (int k = first; k < first + n; k++)
+                {
+                    verdict.wrap(ticket.verdicts, ticket.verdictOffset + order[k] * ticket.stride)
+                        .dropped(EngineCounter.DROPPED_BACK_PRESSURE.id());
+                }
+                counters.add(EngineCounter.DROPPED_BACK_PRESSURE, n);
+                ticket.outstanding -= n;
+                continue;
+            }
+            final MutableDirectBuffer out = claim.buffer();
+            batch.wrap(out, claim.offset()).header(n, workerId, seq, nowMs, params);
+            if (pipeline)
+            {
+                batch.pipeline(options.postCtTable);
+            }
+            if (compact)
+            {
+                batch.addFlags(BatchFlyweight.FLAG_COMPACT);
+            }
+            for (int k = 0; k < n; k++)
+            {
+                final int position = order[first + k];
+                batch.position(k, position);
+                if (pipeline)
+                {
+                    out.putBytes(batch.fieldsOffset(k), options.fieldRecords,
+                        position * BatchFlyweight.FIELDS_RECORD_LENGTH, BatchFlyweight.FIELDS_RECORD_LENGTH);
+                }
+            }
+            if (compact)
+            {
+                for (int k = 0; k < n; k++)
+                {
+                    CtRequest.compact(requests, order[first + k] * CtRequest.LENGTH, out, batch.requestOffset(k));
+                }
+            }
+            else
+            {
+                copyRuns(order, first, n, requests, out);
+            }
+            claim.commit();
+            doorbells.ring(bucket);
+        }
+    }
+
+    /**
+     * Full records, consecutive positions in one copy (with one bucket, or one connection, that is the whole
+     * message): a copy per 64-byte request is a call to a copy routine each.
+     */
+    private void copyRuns(final int[] order, final int first, final int n, final UnsafeBuffer requests,
+        final MutableDirectBuffer out)
+    {
+        int k = 0;
+        while (k < n)
+        {
+            final int position = order[first + k];
+            int run = 1;
+            while (k + run < n && order[first + k + run] == position + run)
+            {
+                run++;
+            }
+            out.putBytes(batch.requestOffset(k), requests, position * CtRequest.LENGTH, run * CtRequest.LENGTH);
+            k += run;
+        }
+    }
+
+    private boolean claim(final ExclusivePublication publication, final int length)
+    {
+        long result = publication.tryClaim(length, claim);
+        if (result > 0)
+        {
+            return true;
+        }
+        final long deadline = System.nanoTime() + config.publishTimeoutNs();
+        idle.reset();
+        while (true)
+        {
+            if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED)
+            {
+                return false;
+            }
+            counters.increment(EngineCounter.PUBLISH_RETRIES);
+            if (System.nanoTime() - deadline > 0)
+            {
+                return false;
+            }
+            if (driverDuty != null)
+            {
+                // The limit we are waiting on moves when the driver runs.
+                driverDuty.tryInvoke();
+            }
+            // Keep draining verdicts: the buckets may be waiting for room on our verdict stream.
+            if (drainVerdicts.getAsInt() == 0)
+            {
+                idle.idle();
+            }
+            result = publication.tryClaim(length, claim);
+            if (result > 0)
+            {
+                return true;
+            }
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        for (final ExclusivePublication publication : publications)
+        {
+            CloseHelper.quietClose(publication);
+        }
+    }
+}
