@@ -1,5 +1,6 @@
 package io.ctrack.engine.ct;
 
+import io.ctrack.engine.packet.RecordWords;
 import org.agrona.MutableDirectBuffer;
 
 import java.nio.ByteOrder;
@@ -132,17 +133,19 @@ public final class Verdict
     /** Writes a whole verdict. */
     public Verdict set(final int ctState, final int mark, final long connId, final long labelLo, final long labelHi)
     {
-        if ((labelLo | labelHi) == 0)
+        final boolean labelled = (labelLo | labelHi) != 0;
+        RecordWords.check(buffer, offset, labelled ? LENGTH : 16);
+        if (!labelled)
         {
-            buffer.putLong(offset, (ctState & 0xFFL) | (long)mark << 32, ORDER);
+            RecordWords.put(buffer, offset, (ctState & 0xFFL) | (long)mark << 32);
         }
         else
         {
-            buffer.putLong(offset, (ctState & 0xFFL) | (long)FLAG_LABEL << 8 | (long)mark << 32, ORDER);
-            buffer.putLong(offset + LABEL_LO_OFFSET, labelLo, ORDER);
-            buffer.putLong(offset + LABEL_HI_OFFSET, labelHi, ORDER);
+            RecordWords.put(buffer, offset, (ctState & 0xFFL) | (long)FLAG_LABEL << 8 | (long)mark << 32);
+            RecordWords.put(buffer, offset + LABEL_LO_OFFSET, labelLo);
+            RecordWords.put(buffer, offset + LABEL_HI_OFFSET, labelHi);
         }
-        buffer.putLong(offset + CONN_ID_OFFSET, connId, ORDER);
+        RecordWords.put(buffer, offset + CONN_ID_OFFSET, connId);
         return this;
     }
 
@@ -156,25 +159,27 @@ public final class Verdict
     /** An invalid packet: {@code inv|trk}, no connection, the reason recorded. */
     public Verdict invalid(final int reasonCounterId)
     {
-        set(CtState.INVALID | CtState.TRACKED, 0, 0, 0, 0);
-        buffer.putShort(offset + REASON_OFFSET, (short)reasonCounterId, ORDER);
-        return this;
+        return answer(CtState.INVALID | CtState.TRACKED, 0, reasonCounterId);
     }
 
     /** A fragment held for reassembly: no ct_state (Open vSwitch prints {@code 0}). */
     public Verdict held()
     {
-        set(0, 0, 0, 0, 0);
-        buffer.putByte(offset + FLAGS_OFFSET, (byte)FLAG_HELD);
-        return this;
+        return answer(0, FLAG_HELD, 0);
     }
 
     /** A packet that was not tracked at all (back-pressure, failure): flagged dropped with the counter id. */
     public Verdict dropped(final int reasonCounterId)
     {
-        set(0, 0, 0, 0, 0);
-        buffer.putByte(offset + FLAGS_OFFSET, (byte)FLAG_DROPPED);
-        buffer.putShort(offset + REASON_OFFSET, (short)reasonCounterId, ORDER);
+        return answer(0, FLAG_DROPPED, reasonCounterId);
+    }
+
+    /** A verdict without mark, label or connection: state, flags and reason in the first word, connection id 0. */
+    private Verdict answer(final int ctState, final int flags, final int reasonCounterId)
+    {
+        RecordWords.check(buffer, offset, 16);
+        RecordWords.put(buffer, offset, (ctState & 0xFFL) | (flags & 0xFFL) << 8 | (reasonCounterId & 0xFFFFL) << 16);
+        RecordWords.put(buffer, offset + CONN_ID_OFFSET, 0);
         return this;
     }
 
@@ -183,17 +188,21 @@ public final class Verdict
     {
         // Word by word: a copy of a variable length is a call to a copy routine, several times the cost of the
         // two to four moves (this runs once per packet on the packet thread).
-        final long head = buffer.getLong(offset, ORDER);
-        final int flags = (int)(head >>> 8) & 0xFF;
         final MutableDirectBuffer to = other.buffer;
         final int at = other.offset;
-        to.putLong(at, (flags & (FLAG_NAT | FLAG_PIPELINE)) != 0
-            ? head & ~((long)(FLAG_NAT | FLAG_PIPELINE) << 8) : head, ORDER);
-        to.putLong(at + CONN_ID_OFFSET, buffer.getLong(offset + CONN_ID_OFFSET, ORDER), ORDER);
+        RecordWords.check(buffer, offset, 16);
+        final long head = RecordWords.get(buffer, offset);
+        final int flags = (int)(head >>> 8) & 0xFF;
+        final int length = (flags & FLAG_LABEL) != 0 ? LENGTH : 16;
+        RecordWords.check(buffer, offset, length);
+        RecordWords.check(to, at, length);
+        RecordWords.put(to, at, (flags & (FLAG_NAT | FLAG_PIPELINE)) != 0
+            ? head & ~((long)(FLAG_NAT | FLAG_PIPELINE) << 8) : head);
+        RecordWords.put(to, at + CONN_ID_OFFSET, RecordWords.get(buffer, offset + CONN_ID_OFFSET));
         if ((flags & FLAG_LABEL) != 0)
         {
-            to.putLong(at + LABEL_LO_OFFSET, buffer.getLong(offset + LABEL_LO_OFFSET, ORDER), ORDER);
-            to.putLong(at + LABEL_HI_OFFSET, buffer.getLong(offset + LABEL_HI_OFFSET, ORDER), ORDER);
+            RecordWords.put(to, at + LABEL_LO_OFFSET, RecordWords.get(buffer, offset + LABEL_LO_OFFSET));
+            RecordWords.put(to, at + LABEL_HI_OFFSET, RecordWords.get(buffer, offset + LABEL_HI_OFFSET));
         }
     }
 
@@ -206,9 +215,7 @@ public final class Verdict
     /** Marks this slot as answered later (see {@link #FLAG_DEFERRED}). */
     public Verdict deferred()
     {
-        buffer.putLong(offset, (long)FLAG_DEFERRED << 8, ORDER);
-        buffer.putLong(offset + CONN_ID_OFFSET, 0, ORDER);
-        return this;
+        return answer(0, FLAG_DEFERRED, 0);
     }
 
     public boolean isDeferred()

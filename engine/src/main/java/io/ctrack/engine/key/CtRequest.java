@@ -1,5 +1,6 @@
 package io.ctrack.engine.key;
 
+import io.ctrack.engine.packet.RecordWords;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -275,15 +276,16 @@ public final class CtRequest
     /** Writes the 64-byte wire record at {@code offset}. */
     public void writeTo(final MutableDirectBuffer buffer, final int offset)
     {
-        buffer.putLong(offset, (flags & 0xFFL) | (nwProto & 0xFFL) << 8 | (zone & 0xFFFFL) << 16 | (long)hash << 32, ORDER);
-        buffer.putLong(offset + 8, (srcL4 & 0xFFFF_FFFFL) | (long)dstL4 << 32, ORDER);
-        buffer.putLong(offset + 16, srcHi, ORDER);
-        buffer.putLong(offset + 24, srcLo, ORDER);
-        buffer.putLong(offset + 32, dstHi, ORDER);
-        buffer.putLong(offset + 40, dstLo, ORDER);
-        buffer.putLong(offset + 48, (tcpSeq & 0xFFFF_FFFFL) | (long)tcpAck << 32, ORDER);
-        buffer.putLong(offset + 56, (tcpWindow & 0xFFFFL) | (tcpFlags & 0xFFFFL) << 16
-            | (tcpPayloadLength & 0xFFFFL) << 32 | (tcpWscale & 0xFFL) << 48 | (inState & 0xFFL) << 56, ORDER);
+        RecordWords.check(buffer, offset, LENGTH);
+        RecordWords.put(buffer, offset, (flags & 0xFFL) | (nwProto & 0xFFL) << 8 | (zone & 0xFFFFL) << 16 | (long)hash << 32);
+        RecordWords.put(buffer, offset + 8, (srcL4 & 0xFFFF_FFFFL) | (long)dstL4 << 32);
+        RecordWords.put(buffer, offset + 16, srcHi);
+        RecordWords.put(buffer, offset + 24, srcLo);
+        RecordWords.put(buffer, offset + 32, dstHi);
+        RecordWords.put(buffer, offset + 40, dstLo);
+        RecordWords.put(buffer, offset + 48, (tcpSeq & 0xFFFF_FFFFL) | (long)tcpAck << 32);
+        RecordWords.put(buffer, offset + 56, (tcpWindow & 0xFFFFL) | (tcpFlags & 0xFFFFL) << 16
+            | (tcpPayloadLength & 0xFFFFL) << 32 | (tcpWscale & 0xFFL) << 48 | (inState & 0xFFL) << 56);
     }
 
     /** Reads a 64-byte wire record from {@code offset}. */
@@ -294,12 +296,13 @@ public final class CtRequest
         {
             throw new IllegalStateException("an IPv6 request has no compact form");
         }
-        buffer.putLong(offset, (flags & 0xFFL) | (nwProto & 0xFFL) << 8 | (zone & 0xFFFFL) << 16 | (long)hash << 32, ORDER);
-        buffer.putLong(offset + 8, (srcL4 & 0xFFFF_FFFFL) | (long)dstL4 << 32, ORDER);
-        buffer.putLong(offset + 16, (srcLo & 0xFFFF_FFFFL) | dstLo << 32, ORDER);
-        buffer.putLong(offset + 24, (tcpSeq & 0xFFFF_FFFFL) | (long)tcpAck << 32, ORDER);
-        buffer.putLong(offset + 32, (tcpWindow & 0xFFFFL) | (tcpFlags & 0xFFFFL) << 16
-            | (tcpPayloadLength & 0xFFFFL) << 32 | (tcpWscale & 0xFFL) << 48 | (inState & 0xFFL) << 56, ORDER);
+        RecordWords.check(buffer, offset, COMPACT_LENGTH);
+        RecordWords.put(buffer, offset, (flags & 0xFFL) | (nwProto & 0xFFL) << 8 | (zone & 0xFFFFL) << 16 | (long)hash << 32);
+        RecordWords.put(buffer, offset + 8, (srcL4 & 0xFFFF_FFFFL) | (long)dstL4 << 32);
+        RecordWords.put(buffer, offset + 16, (srcLo & 0xFFFF_FFFFL) | dstLo << 32);
+        RecordWords.put(buffer, offset + 24, (tcpSeq & 0xFFFF_FFFFL) | (long)tcpAck << 32);
+        RecordWords.put(buffer, offset + 32, (tcpWindow & 0xFFFFL) | (tcpFlags & 0xFFFFL) << 16
+            | (tcpPayloadLength & 0xFFFFL) << 32 | (tcpWscale & 0xFFL) << 48 | (inState & 0xFFL) << 56);
     }
 
     /**
@@ -309,19 +312,22 @@ public final class CtRequest
     public static void compact(final DirectBuffer from, final int fromOffset, final MutableDirectBuffer to,
         final int toOffset)
     {
-        to.putLong(toOffset, from.getLong(fromOffset, ORDER), ORDER);
-        to.putLong(toOffset + 8, from.getLong(fromOffset + 8, ORDER), ORDER);
-        to.putLong(toOffset + 16, (from.getLong(fromOffset + 24, ORDER) & 0xFFFF_FFFFL)
-            | from.getLong(fromOffset + 40, ORDER) << 32, ORDER);
-        to.putLong(toOffset + 24, from.getLong(fromOffset + 48, ORDER), ORDER);
-        to.putLong(toOffset + 32, from.getLong(fromOffset + 56, ORDER), ORDER);
+        RecordWords.check(from, fromOffset, LENGTH);
+        RecordWords.check(to, toOffset, COMPACT_LENGTH);
+        RecordWords.put(to, toOffset, RecordWords.get(from, fromOffset));
+        RecordWords.put(to, toOffset + 8, RecordWords.get(from, fromOffset + 8));
+        RecordWords.put(to, toOffset + 16, (RecordWords.get(from, fromOffset + 24) & 0xFFFF_FFFFL)
+            | RecordWords.get(from, fromOffset + 40) << 32);
+        RecordWords.put(to, toOffset + 24, RecordWords.get(from, fromOffset + 48));
+        RecordWords.put(to, toOffset + 32, RecordWords.get(from, fromOffset + 56));
     }
 
     /** Reads an IPv4 request in the 40-byte form. */
     public CtRequest readCompactFrom(final DirectBuffer buffer, final int offset)
     {
+        RecordWords.check(buffer, offset, COMPACT_LENGTH);
         readHead(buffer, offset);
-        final long addresses = buffer.getLong(offset + 16, ORDER);
+        final long addresses = RecordWords.get(buffer, offset + 16);
         srcHi = 0;
         srcLo = addresses & 0xFFFF_FFFFL;
         dstHi = 0;
@@ -332,11 +338,12 @@ public final class CtRequest
 
     public CtRequest readFrom(final DirectBuffer buffer, final int offset)
     {
+        RecordWords.check(buffer, offset, LENGTH);
         readHead(buffer, offset);
-        srcHi = buffer.getLong(offset + 16, ORDER);
-        srcLo = buffer.getLong(offset + 24, ORDER);
-        dstHi = buffer.getLong(offset + 32, ORDER);
-        dstLo = buffer.getLong(offset + 40, ORDER);
+        srcHi = RecordWords.get(buffer, offset + 16);
+        srcLo = RecordWords.get(buffer, offset + 24);
+        dstHi = RecordWords.get(buffer, offset + 32);
+        dstLo = RecordWords.get(buffer, offset + 40);
         readTail(buffer, offset + 48);
         return this;
     }
@@ -344,12 +351,12 @@ public final class CtRequest
     /** Bytes 0-15 of both forms. */
     private void readHead(final DirectBuffer buffer, final int offset)
     {
-        final long w0 = buffer.getLong(offset, ORDER);
+        final long w0 = RecordWords.get(buffer, offset);
         flags = (int)w0 & 0xFF;
         nwProto = (int)(w0 >>> 8) & 0xFF;
         zone = (int)(w0 >>> 16) & 0xFFFF;
         hash = (int)(w0 >>> 32);
-        final long w1 = buffer.getLong(offset + 8, ORDER);
+        final long w1 = RecordWords.get(buffer, offset + 8);
         srcL4 = (int)w1;
         dstL4 = (int)(w1 >>> 32);
     }
@@ -357,10 +364,10 @@ public final class CtRequest
     /** The TCP fields and inState: the last 16 bytes of both forms. */
     private void readTail(final DirectBuffer buffer, final int offset)
     {
-        final long w6 = buffer.getLong(offset, ORDER);
+        final long w6 = RecordWords.get(buffer, offset);
         tcpSeq = (int)w6;
         tcpAck = (int)(w6 >>> 32);
-        final long w7 = buffer.getLong(offset + 8, ORDER);
+        final long w7 = RecordWords.get(buffer, offset + 8);
         tcpWindow = (int)w7 & 0xFFFF;
         tcpFlags = (int)(w7 >>> 16) & 0xFFFF;
         tcpPayloadLength = (int)(w7 >>> 32) & 0xFFFF;
