@@ -63,6 +63,9 @@ public final class PipelineRunner
     private final int[][] outputs;
     private final int[] outputCount;
     private final int[] members;
+    private final int[][] runScratch;
+    private final int[][] restScratch;
+    private final int[][] resumedScratch;
     private final FrameBatch sub;
     private final int[] subInStates;
     private final UnsafeBuffer verdicts;
@@ -89,6 +92,10 @@ public final class PipelineRunner
         this.outputs = new int[capacity][8];
         this.outputCount = new int[capacity];
         this.members = new int[capacity];
+        // A depth's runs, and single-pass's two lists, live while deeper levels use their own: one row per depth.
+        this.runScratch = new int[MAX_DEPTH + 1][capacity];
+        this.restScratch = new int[MAX_DEPTH + 1][capacity];
+        this.resumedScratch = new int[MAX_DEPTH + 1][capacity];
         this.sub = new FrameBatch(capacity);
         this.subInStates = new int[capacity];
         this.verdicts = new UnsafeBuffer(new byte[capacity * Verdict.NAT_LENGTH]);
@@ -219,18 +226,20 @@ public final class PipelineRunner
             {
                 end++;
             }
-            final int[] run = java.util.Arrays.copyOfRange(group, k, end);
-            for (final int i : run)
+            final int[] run = runScratch[depth];
+            final int n = end - k;
+            System.arraycopy(group, k, run, 0, n);
+            for (int r = 0; r < n; r++)
             {
-                emit(i, flowOf[i]);
+                emit(run[r], flowOf[run[r]]);
             }
             if (singlePass && ct.table() >= 0 && flow.ctCount() == 1)
             {
-                singlePass(run, ct, depth, nowMs);
+                singlePass(run, n, ct, depth, nowMs);
             }
             else
             {
-                ctTrip(run, ct, nowMs);
+                ctTrip(run, n, ct, nowMs);
                 // A flow with several ct actions: the later ones, one trip each, in order.
                 boolean seenFirst = false;
                 for (final FlowAction a : flow.actions)
@@ -242,13 +251,13 @@ public final class PipelineRunner
                             seenFirst = true;
                             continue;
                         }
-                        ctTrip(run, c, nowMs);
+                        ctTrip(run, n, c, nowMs);
                     }
                 }
                 final int next = lastTable(flow);
                 if (next >= 0)
                 {
-                    runTable(run, run.length, next, depth + 1, nowMs, false);
+                    runTable(run, n, next, depth + 1, nowMs, false);
                 }
             }
             k = end;
@@ -287,10 +296,10 @@ public final class PipelineRunner
     }
 
     /** One trip through {@code ct} for the run; the packets take the ct fields it leaves. */
-    private void ctTrip(final int[] run, final FlowAction.Ct ct, final long nowMs)
+    private void ctTrip(final int[] run, final int n, final FlowAction.Ct ct, final long nowMs)
     {
         sub.clear();
-        for (int k = 0; k < run.length; k++)
+        for (int k = 0; k < n; k++)
         {
             final int i = run[k];
             sub.add(frames.buffer(i), frames.offset(i), frames.length(i));
@@ -298,7 +307,7 @@ public final class PipelineRunner
             subInStates[k] = zones[i] == ct.zone() ? states[i] : 0;
         }
         service.ct(sub, paramsOf.computeIfAbsent(ct, FlowAction.Ct::params), subInStates, nowMs, verdicts);
-        for (int k = 0; k < run.length; k++)
+        for (int k = 0; k < n; k++)
         {
             afterCt(run[k], k, ct.zone());
         }
@@ -315,10 +324,10 @@ public final class PipelineRunner
     }
 
     /** Table 0's ct and the post-ct table in the bucket's visit; what it could not finish, finished here. */
-    private void singlePass(final int[] run, final FlowAction.Ct ct, final int depth, final long nowMs)
+    private void singlePass(final int[] run, final int n, final FlowAction.Ct ct, final int depth, final long nowMs)
     {
         sub.clear();
-        for (int k = 0; k < run.length; k++)
+        for (int k = 0; k < n; k++)
         {
             final int i = run[k];
             sub.add(frames.buffer(i), frames.offset(i), frames.length(i));
@@ -329,12 +338,12 @@ public final class PipelineRunner
         service.ctSinglePass(sub, paramsOf.computeIfAbsent(ct, FlowAction.Ct::params), ct.table(),
             tables.generation(), fieldRecords, nowMs, verdicts);
         // Packets the bucket did not evaluate (held, forwarded, or another generation): the table here, in order.
-        final int[] rest = new int[run.length];
+        final int[] rest = restScratch[depth];
         int restCount = 0;
         // From the first packet whose ct the bucket left to this thread on, the flows run here as in recirculation.
-        final int[] resumed = new int[run.length];
+        final int[] resumed = resumedScratch[depth];
         int resumedCount = 0;
-        for (int k = 0; k < run.length; k++)
+        for (int k = 0; k < n; k++)
         {
             final int i = run[k];
             verdict.wrap(verdicts, k * Verdict.NAT_LENGTH);
