@@ -206,6 +206,8 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
      * every 500 KiB, a millisecond or more of traffic at full rate.
      */
     private static final long DUTY_PERIOD_NS = 10_000;
+    /** How long an idle bucket looks at its stream inside one message before it goes round its mailbox. */
+    private static final long IDLE_LOOK_NS = 1_000;
     /** The latest time a sweep was asked for, with the latest batch time: the bucket's clock for admin work. */
     private long latestSweepNowMs;
     private final BucketEndpoint.BatchProcessor processor;
@@ -279,7 +281,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     private Behavior<Command> onRestart()
     {
         state.restarts++;
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onDrain()
@@ -318,7 +320,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             // for room on a stream): come back after whatever else is in the mailbox.
             idleSinceNs = 0;
             getContext().getSelf().tell(Drain.INSTANCE);
-            return this;
+            return Behaviors.same();
         }
         final long now = System.nanoTime();
         if (state.driverDuty != null && now - lastDutyNs >= DUTY_PERIOD_NS)
@@ -340,8 +342,22 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         }
         if (now - idleSinceNs < idleSpinNs)
         {
+            // Look again here for up to IDLE_LOOK_NS before going round the mailbox: every trip through it allocates
+            // (an envelope and queue nodes), and an idle bucket going round it millions of times a second kept the
+            // collector busy (a young collection a second under steady traffic). The other actors of the thread
+            // wait at most that long.
+            final long lookUntil = now + IDLE_LOOK_NS;
+            int looks = 0;
+            while (state.endpoint.poll(batchesPerDrain, processor) == 0 && !state.endpoint.heldBack())
+            {
+                if ((++looks & 7) == 0 && System.nanoTime() - lookUntil >= 0)
+                {
+                    break;
+                }
+                Thread.onSpinWait();
+            }
             getContext().getSelf().tell(Drain.INSTANCE);
-            return this;
+            return Behaviors.same();
         }
         idleSinceNs = 0;
         // Park. The thread itself keeps looking for work a while longer (SpinningExecutor), so a doorbell's
@@ -354,7 +370,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         {
             getContext().getSelf().tell(Drain.INSTANCE);
         }
-        return this;
+        return Behaviors.same();
     }
 
     // ---- NAT across buckets ---------------------------------------------------------------------------------
@@ -362,20 +378,20 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     private Behavior<Command> onReserve(final Reserve reserve)
     {
         state.nat.onReserve(reserve, clockMs());
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onReserved(final Reserved reserved)
     {
         state.nat.onReserved(reserved, clockMs());
         state.nat.upkeep();
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onReleaseAlias(final ReleaseAlias release)
     {
         state.nat.onRelease(release, clockMs());
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onFlushRef(final FlushRef command)
@@ -383,7 +399,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         final boolean found = state.table.flushRef(command.ref(), command.connId());
         state.nat.upkeep();
         command.replyTo().tell(new Flushed(state.bucketId, found ? 1 : 0));
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onNatLinks(final NatLinks command)
@@ -395,7 +411,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             (aliasBucket, ref, connId, key) -> owned.add(ConnKey.of(key) + " alias=" + aliasBucket + " id=" + connId));
         command.replyTo().tell(new NatLinksReply(state.bucketId, aliases, owned, state.table.pendingCount(),
             state.nat.heldCount()));
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onFlushZone(final FlushZone command)
@@ -411,7 +427,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             command.replyTo().tell(new Flushed(state.bucketId, total));
         }
         state.nat.upkeep();
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onFlushAll(final FlushAll command)
@@ -427,7 +443,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             command.replyTo().tell(new Flushed(state.bucketId, total));
         }
         state.nat.upkeep();
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onFlushKey(final FlushKey command)
@@ -442,12 +458,12 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
                 // The reply tuple of another bucket's translated connection: its owner removes it.
                 bucketRefs.apply(state.table.aliasOwnerBucket(alias)).tell(new FlushRef(state.table.aliasOwnerRef(alias),
                     state.table.aliasConnId(alias), command.replyTo()));
-                return this;
+                return Behaviors.same();
             }
         }
         state.nat.upkeep();
         command.replyTo().tell(new Flushed(state.bucketId, found ? 1 : 0));
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onFlushMatching(final FlushMatching command)
@@ -471,7 +487,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             command.replyTo().tell(new Flushed(state.bucketId, total));
         }
         state.nat.upkeep();
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onDumpSlice(final DumpSlice command)
@@ -486,41 +502,41 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             }
         }, null);
         command.replyTo().tell(new Dumped(state.bucketId, lines, next));
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onCount(final CountConns command)
     {
         command.replyTo().tell(new Counted(state.bucketId, state.table.size()));
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onSetTimeoutPolicy(final SetTimeoutPolicy command)
     {
         state.policies.setPolicy(command.policyId(), command.seconds());
         command.replyTo().tell(new Done(state.bucketId));
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onDeleteTimeoutPolicy(final DeleteTimeoutPolicy command)
     {
         state.policies.deletePolicy(command.policyId());
         command.replyTo().tell(new Done(state.bucketId));
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onSetZonePolicy(final SetZonePolicy command)
     {
         state.policies.setZonePolicy(command.zone(), command.policyId());
         command.replyTo().tell(new Done(state.bucketId));
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onSetSequenceCheck(final SetSequenceCheck command)
     {
         state.table.sequenceCheck(command.enabled());
         command.replyTo().tell(new Done(state.bucketId));
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onConnectWorker(final ConnectWorker command)
@@ -534,7 +550,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             // The media driver is creating the stream; look again shortly, without blocking this thread.
             getContext().scheduleOnce(java.time.Duration.ofMillis(1), getContext().getSelf(), command);
         }
-        return this;
+        return Behaviors.same();
     }
 
     private Behavior<Command> onInjectFault(final InjectFault command)
@@ -542,7 +558,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         if (command.afterRequests() >= 0)
         {
             state.faultAfterRequests = command.afterRequests();
-            return this;
+            return Behaviors.same();
         }
         throw new IllegalStateException("fault injected into bucket " + state.bucketId + ": " + command.reason());
     }
@@ -556,6 +572,6 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
         command.replyTo().tell(new Swept(state.bucketId, removed, state.table.sweepBehind(command.nowMs()),
             state.table.nextSweepDueMs()));
         state.nat.upkeep();
-        return this;
+        return Behaviors.same();
     }
 }
