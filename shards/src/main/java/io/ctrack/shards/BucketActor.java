@@ -348,8 +348,13 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             // wait at most that long.
             final long lookUntil = now + IDLE_LOOK_NS;
             int looks = 0;
-            while (state.endpoint.poll(batchesPerDrain, processor) == 0 && !state.endpoint.heldBack())
+            while (true)
             {
+                if (state.endpoint.poll(batchesPerDrain, processor) > 0 || state.endpoint.heldBack())
+                {
+                    idleSinceNs = 0;
+                    break;
+                }
                 if ((++looks & 7) == 0 && System.nanoTime() - lookUntil >= 0)
                 {
                     break;
