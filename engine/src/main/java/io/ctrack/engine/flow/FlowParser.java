@@ -4,9 +4,6 @@ import io.ctrack.engine.ct.CtState;
 import io.ctrack.engine.nat.NatSpec;
 import io.ctrack.engine.packet.Protocols;
 
-import java.net.Inet4Address;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -93,9 +90,9 @@ public final class FlowParser
             final int valueColumn = column + (eq < 0 ? 0 : eq + 1);
             switch (key)
             {
-                case "table" -> table = number(value, 0, FlowTables.MAX_TABLES - 1, lineNo, valueColumn, "table");
-                case "priority" -> priority = number(value, 0, 65535, lineNo, valueColumn, "priority");
-                case "in_port" -> m.inPort = number(value, 0, 65535, lineNo, valueColumn, "in_port");
+                case "table" -> table = FlowValues.number(value, 0, FlowTables.MAX_TABLES - 1, lineNo, valueColumn, "table");
+                case "priority" -> priority = FlowValues.number(value, 0, 65535, lineNo, valueColumn, "priority");
+                case "in_port" -> m.inPort = FlowValues.number(value, 0, 65535, lineNo, valueColumn, "in_port");
                 case "ip" -> protocol(m, Protocols.ETH_TYPE_IPV4, Match.ANY, lineNo, column, key);
                 case "ipv6" -> protocol(m, Protocols.ETH_TYPE_IPV6, Match.ANY, lineNo, column, key);
                 case "arp" -> protocol(m, Protocols.ETH_TYPE_ARP, Match.ANY, lineNo, column, key);
@@ -106,12 +103,12 @@ public final class FlowParser
                 case "tcp6" -> protocol(m, Protocols.ETH_TYPE_IPV6, Protocols.IPPROTO_TCP, lineNo, column, key);
                 case "udp6" -> protocol(m, Protocols.ETH_TYPE_IPV6, Protocols.IPPROTO_UDP, lineNo, column, key);
                 case "icmp6" -> protocol(m, Protocols.ETH_TYPE_IPV6, Protocols.IPPROTO_ICMPV6, lineNo, column, key);
-                case "dl_type" -> protocol(m, number(value, 0, 0xFFFF, lineNo, valueColumn, "dl_type"), Match.ANY, lineNo,
+                case "dl_type" -> protocol(m, FlowValues.number(value, 0, 0xFFFF, lineNo, valueColumn, "dl_type"), Match.ANY, lineNo,
                     column, key);
                 case "nw_proto" ->
                 {
                     requireValue(value, lineNo, column, key);
-                    m.nwProto = number(value, 0, 255, lineNo, valueColumn, "nw_proto");
+                    m.nwProto = FlowValues.number(value, 0, 255, lineNo, valueColumn, "nw_proto");
                 }
                 case "nw_src", "nw_dst" ->
                 {
@@ -119,7 +116,7 @@ public final class FlowParser
                     {
                         throw new FlowSyntaxException(lineNo, column, key + ": prerequisites not met (needs ip or arp)");
                     }
-                    final long[] v = ipv4Cidr(value, lineNo, valueColumn);
+                    final long[] v = FlowValues.ipv4Cidr(value, lineNo, valueColumn);
                     if (key.equals("nw_src"))
                     {
                         m.srcLo = v[0];
@@ -137,7 +134,7 @@ public final class FlowParser
                     {
                         throw new FlowSyntaxException(lineNo, column, key + ": prerequisites not met (needs ipv6)");
                     }
-                    final long[] v = ipv6Cidr(value, lineNo, valueColumn);
+                    final long[] v = FlowValues.ipv6Cidr(value, lineNo, valueColumn);
                     if (key.equals("ipv6_src"))
                     {
                         m.srcHi = v[0];
@@ -160,7 +157,7 @@ public final class FlowParser
                     {
                         throw new FlowSyntaxException(lineNo, column, key + ": prerequisites not met (needs tcp, udp or sctp)");
                     }
-                    final long[] v = valueMask(value, 0xFFFF, lineNo, valueColumn, key);
+                    final long[] v = FlowValues.valueMask(value, 0xFFFF, lineNo, valueColumn, key);
                     if (key.equals("tp_src"))
                     {
                         m.tpSrc = (int)v[0];
@@ -173,16 +170,16 @@ public final class FlowParser
                     }
                 }
                 case "ct_state" -> ctState(m, value, lineNo, valueColumn);
-                case "ct_zone" -> m.ctZone = number(value, 0, 65535, lineNo, valueColumn, "ct_zone");
+                case "ct_zone" -> m.ctZone = FlowValues.number(value, 0, 65535, lineNo, valueColumn, "ct_zone");
                 case "ct_mark" ->
                 {
-                    final long[] v = valueMask(value, 0xFFFF_FFFFL, lineNo, valueColumn, key);
+                    final long[] v = FlowValues.valueMask(value, 0xFFFF_FFFFL, lineNo, valueColumn, key);
                     m.ctMark = (int)v[0];
                     m.ctMarkMask = (int)v[1];
                 }
                 case "ct_label" ->
                 {
-                    final long[] v = label(value, lineNo, valueColumn);
+                    final long[] v = FlowValues.label(value, lineNo, valueColumn);
                     m.ctLabelLo = v[0];
                     m.ctLabelHi = v[1];
                     m.ctLabelMaskLo = v[2];
@@ -217,42 +214,6 @@ public final class FlowParser
         {
             m.nwProto = nwProto;
         }
-    }
-
-    private static int number(final String value, final long min, final long max, final int line, final int column,
-        final String what)
-    {
-        if (value == null || value.isEmpty())
-        {
-            throw new FlowSyntaxException(line, column, what + " needs a value");
-        }
-        final long v;
-        try
-        {
-            v = value.startsWith("0x") || value.startsWith("0X") ? Long.parseLong(value.substring(2), 16) : Long.parseLong(value);
-        }
-        catch (final NumberFormatException ex)
-        {
-            throw new FlowSyntaxException(line, column, what + ": '" + value + "' is not a number");
-        }
-        if (v < min || v > max)
-        {
-            throw new FlowSyntaxException(line, column, what + " must be " + min + "-" + max + ", got " + v);
-        }
-        return (int)v;
-    }
-
-    private static long[] valueMask(final String value, final long max, final int line, final int column, final String what)
-    {
-        if (value == null || value.isEmpty())
-        {
-            throw new FlowSyntaxException(line, column, what + " needs a value");
-        }
-        final int slash = value.indexOf('/');
-        final long v = number(slash < 0 ? value : value.substring(0, slash), 0, max, line, column, what) & max;
-        final long mask = slash < 0 ? max
-            : number(value.substring(slash + 1), 0, max, line, column + slash + 1, what + " mask") & max;
-        return new long[] { v & mask, mask };
     }
 
     private static void ctState(final Match m, final String value, final int line, final int column)
@@ -296,134 +257,6 @@ public final class FlowParser
         }
     }
 
-    private static long[] ipv4Cidr(final String value, final int line, final int column)
-    {
-        if (value == null || value.isEmpty())
-        {
-            throw new FlowSyntaxException(line, column, "address needed");
-        }
-        final int slash = value.indexOf('/');
-        final long addr = ipv4(slash < 0 ? value : value.substring(0, slash), line, column);
-        long mask = 0xFFFF_FFFFL;
-        if (slash >= 0)
-        {
-            final String m = value.substring(slash + 1);
-            if (m.contains("."))
-            {
-                mask = ipv4(m, line, column + slash + 1);
-            }
-            else
-            {
-                final int len = number(m, 0, 32, line, column + slash + 1, "prefix length");
-                mask = len == 0 ? 0 : (0xFFFF_FFFFL << (32 - len)) & 0xFFFF_FFFFL;
-            }
-        }
-        return new long[] { addr & mask, mask };
-    }
-
-    private static long ipv4(final String text, final int line, final int column)
-    {
-        final String[] parts = text.split("\\.", -1);
-        if (parts.length != 4)
-        {
-            throw new FlowSyntaxException(line, column, "'" + text + "' is not an IPv4 address");
-        }
-        long v = 0;
-        for (final String p : parts)
-        {
-            final int octet;
-            try
-            {
-                octet = Integer.parseInt(p);
-            }
-            catch (final NumberFormatException ex)
-            {
-                throw new FlowSyntaxException(line, column, "'" + text + "' is not an IPv4 address");
-            }
-            if (octet < 0 || octet > 255 || p.length() > 3)
-            {
-                throw new FlowSyntaxException(line, column, "'" + text + "' is not an IPv4 address");
-            }
-            v = v << 8 | octet;
-        }
-        return v;
-    }
-
-    private static long[] ipv6Cidr(final String value, final int line, final int column)
-    {
-        if (value == null || value.isEmpty())
-        {
-            throw new FlowSyntaxException(line, column, "address needed");
-        }
-        final int slash = value.indexOf('/');
-        final String text = slash < 0 ? value : value.substring(0, slash);
-        final int len = slash < 0 ? 128 : number(value.substring(slash + 1), 0, 128, line, column + slash + 1, "prefix length");
-        long hi;
-        long lo;
-        try
-        {
-            final InetAddress a = text.indexOf(':') >= 0 ? InetAddress.getByName(text) : null;
-            if (!(a instanceof Inet6Address) && !(a instanceof Inet4Address))
-            {
-                throw new FlowSyntaxException(line, column, "'" + text + "' is not an IPv6 address");
-            }
-            byte[] b = a.getAddress();
-            if (b.length == 4)
-            {
-                final byte[] mapped = new byte[16];
-                mapped[10] = (byte)0xFF;
-                mapped[11] = (byte)0xFF;
-                System.arraycopy(b, 0, mapped, 12, 4);
-                b = mapped;
-            }
-            hi = 0;
-            lo = 0;
-            for (int i = 0; i < 8; i++)
-            {
-                hi = hi << 8 | (b[i] & 0xFF);
-                lo = lo << 8 | (b[8 + i] & 0xFF);
-            }
-        }
-        catch (final java.net.UnknownHostException ex)
-        {
-            throw new FlowSyntaxException(line, column, "'" + text + "' is not an IPv6 address");
-        }
-        final long maskHi = len >= 64 ? -1L : len == 0 ? 0 : -1L << (64 - len);
-        final long maskLo = len <= 64 ? 0 : len == 128 ? -1L : -1L << (128 - len);
-        return new long[] { hi & maskHi, lo & maskLo, maskHi, maskLo };
-    }
-
-    private static long[] label(final String value, final int line, final int column)
-    {
-        if (value == null || value.isEmpty())
-        {
-            throw new FlowSyntaxException(line, column, "ct_label needs a value");
-        }
-        final int slash = value.indexOf('/');
-        final long[] v = hex128(slash < 0 ? value : value.substring(0, slash), line, column);
-        final long[] m = slash < 0 ? new long[] { -1L, -1L } : hex128(value.substring(slash + 1), line, column + slash + 1);
-        return new long[] { v[0] & m[0], v[1] & m[1], m[0], m[1] };
-    }
-
-    /** A number up to 128 bits, decimal or 0x-hex: {lo, hi}. */
-    private static long[] hex128(final String text, final int line, final int column)
-    {
-        try
-        {
-            final java.math.BigInteger v = text.startsWith("0x") || text.startsWith("0X")
-                ? new java.math.BigInteger(text.substring(2), 16) : new java.math.BigInteger(text);
-            if (v.signum() < 0 || v.bitLength() > 128)
-            {
-                throw new FlowSyntaxException(line, column, "'" + text + "' does not fit 128 bits");
-            }
-            return new long[] { v.longValue(), v.shiftRight(64).longValue() };
-        }
-        catch (final NumberFormatException ex)
-        {
-            throw new FlowSyntaxException(line, column, "'" + text + "' is not a number");
-        }
-    }
-
     // ---- actions ------------------------------------------------------------------------------------------------
 
     private List<FlowAction> parseActions(final String text, final int line, final int column, final int table)
@@ -450,11 +283,11 @@ public final class FlowParser
             }
             else if (a.startsWith("output:"))
             {
-                actions.add(new FlowAction.Output(number(a.substring(7), 0, 65535, line, col + 7, "output port")));
+                actions.add(new FlowAction.Output(FlowValues.number(a.substring(7), 0, 65535, line, col + 7, "output port")));
             }
             else if (a.chars().allMatch(Character::isDigit))
             {
-                actions.add(new FlowAction.Output(number(a, 0, 65535, line, col, "output port")));
+                actions.add(new FlowAction.Output(FlowValues.number(a, 0, 65535, line, col, "output port")));
             }
             else if (a.equals("ct") || a.startsWith("ct("))
             {
@@ -510,11 +343,11 @@ public final class FlowParser
                 }
                 else if (arg.startsWith("zone="))
                 {
-                    zone = number(arg.substring(5), 0, 65535, line, col + 5, "zone");
+                    zone = FlowValues.number(arg.substring(5), 0, 65535, line, col + 5, "zone");
                 }
                 else if (arg.startsWith("table="))
                 {
-                    next = number(arg.substring(6), 0, FlowTables.MAX_TABLES - 1, line, col + 6, "table");
+                    next = FlowValues.number(arg.substring(6), 0, FlowTables.MAX_TABLES - 1, line, col + 6, "table");
                     if (next == table)
                     {
                         throw new FlowSyntaxException(line, col + 6, "ct(table=" + next + ") in table " + table
@@ -548,14 +381,14 @@ public final class FlowParser
                         final String v = set.substring("set_field:".length(), arrow);
                         if (field.equals("ct_mark"))
                         {
-                            final long[] vm = valueMask(v, 0xFFFF_FFFFL, line, setCol + 10, "ct_mark");
+                            final long[] vm = FlowValues.valueMask(v, 0xFFFF_FFFFL, line, setCol + 10, "ct_mark");
                             setMark = true;
                             markValue = (int)vm[0];
                             markMask = (int)vm[1];
                         }
                         else if (field.equals("ct_label"))
                         {
-                            label = label(v, line, setCol + 10);
+                            label = FlowValues.label(v, line, setCol + 10);
                             setLabel = true;
                         }
                         else
