@@ -6,6 +6,7 @@ import io.aeron.Publication;
 import io.aeron.logbuffer.BufferClaim;
 import io.ctrack.engine.ct.ExecParams;
 import io.ctrack.engine.ct.Verdict;
+import io.ctrack.engine.flow.PacketFields;
 import io.ctrack.engine.key.CtRequest;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.status.EngineCounters;
@@ -119,8 +120,8 @@ final class RequestStreams implements AutoCloseable
                 batch.position(k, position);
                 if (pipeline)
                 {
-                    out.putBytes(batch.fieldsOffset(k), options.fieldRecords,
-                        position * BatchFlyweight.FIELDS_RECORD_LENGTH, BatchFlyweight.FIELDS_RECORD_LENGTH);
+                    PacketFields.copyRecord(options.fieldRecords, position * BatchFlyweight.FIELDS_RECORD_LENGTH, out,
+                        batch.fieldsOffset(k));
                 }
             }
             if (compact)

@@ -209,7 +209,13 @@ public final class Verdict
     /** Copies this verdict with its NAT part (if any) over {@code other}, which must have room for it. */
     public void copyWithNatTo(final Verdict other)
     {
-        other.buffer.putBytes(other.offset, buffer, offset, (flags() & (FLAG_NAT | FLAG_PIPELINE)) != 0 ? NAT_LENGTH : LENGTH);
+        final int length = (flags() & (FLAG_NAT | FLAG_PIPELINE)) != 0 ? NAT_LENGTH : LENGTH;
+        RecordWords.check(buffer, offset, length);
+        RecordWords.check(other.buffer, other.offset, length);
+        for (int w = 0; w < length; w += 8)
+        {
+            RecordWords.put(other.buffer, other.offset + w, RecordWords.get(buffer, offset + w));
+        }
     }
 
     /** Marks this slot as answered later (see {@link #FLAG_DEFERRED}). */

@@ -3,6 +3,7 @@ package io.ctrack.engine.flow;
 import io.ctrack.engine.ct.Verdict;
 import io.ctrack.engine.packet.ParsedFrame;
 import io.ctrack.engine.packet.Protocols;
+import io.ctrack.engine.packet.RecordWords;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -153,31 +154,46 @@ public final class PacketFields
         return this;
     }
 
+    /** Writes the record (bytes 12-15, the sender's, are written as 0: write them after). */
     public void writeTo(final MutableDirectBuffer buffer, final int offset)
     {
-        buffer.putLong(offset, (inPort & 0xFFFFL) | (long)(dlType & 0xFFFF) << 16 | (long)(nwProto & 0xFF) << 32
-            | (long)(tpSrc & 0xFFFF) << 48, LE);
-        buffer.putInt(offset + 8, tpDst & 0xFFFF, LE);
-        buffer.putLong(offset + 16, srcHi, LE);
-        buffer.putLong(offset + 24, srcLo, LE);
-        buffer.putLong(offset + 32, dstHi, LE);
-        buffer.putLong(offset + 40, dstLo, LE);
+        RecordWords.check(buffer, offset, LENGTH);
+        RecordWords.put(buffer, offset, (inPort & 0xFFFFL) | (long)(dlType & 0xFFFF) << 16 | (long)(nwProto & 0xFF) << 32
+            | (long)(tpSrc & 0xFFFF) << 48);
+        RecordWords.put(buffer, offset + 8, tpDst & 0xFFFF);
+        RecordWords.put(buffer, offset + 16, srcHi);
+        RecordWords.put(buffer, offset + 24, srcLo);
+        RecordWords.put(buffer, offset + 32, dstHi);
+        RecordWords.put(buffer, offset + 40, dstLo);
     }
 
     public PacketFields readFrom(final DirectBuffer buffer, final int offset)
     {
-        final long w = buffer.getLong(offset, LE);
+        RecordWords.check(buffer, offset, LENGTH);
+        final long w = RecordWords.get(buffer, offset);
         inPort = (int)(w & 0xFFFF);
         dlType = (int)(w >>> 16) & 0xFFFF;
         nwProto = (int)(w >>> 32) & 0xFF;
         tpSrc = (int)(w >>> 48) & 0xFFFF;
-        tpDst = (int)buffer.getLong(offset + 8, LE) & 0xFFFF;
-        srcHi = buffer.getLong(offset + 16, LE);
-        srcLo = buffer.getLong(offset + 24, LE);
-        dstHi = buffer.getLong(offset + 32, LE);
-        dstLo = buffer.getLong(offset + 40, LE);
+        tpDst = (int)RecordWords.get(buffer, offset + 8) & 0xFFFF;
+        srcHi = RecordWords.get(buffer, offset + 16);
+        srcLo = RecordWords.get(buffer, offset + 24);
+        dstHi = RecordWords.get(buffer, offset + 32);
+        dstLo = RecordWords.get(buffer, offset + 40);
         clearCt();
         return this;
+    }
+
+    /** Copies a whole record (sender's bytes included) word by word. */
+    public static void copyRecord(final DirectBuffer from, final int fromOffset, final MutableDirectBuffer to,
+        final int toOffset)
+    {
+        RecordWords.check(from, fromOffset, LENGTH);
+        RecordWords.check(to, toOffset, LENGTH);
+        for (int w = 0; w < LENGTH; w += 8)
+        {
+            RecordWords.put(to, toOffset + w, RecordWords.get(from, fromOffset + w));
+        }
     }
 
     public PacketFields copyFrom(final PacketFields o)
