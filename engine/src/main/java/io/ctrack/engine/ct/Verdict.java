@@ -209,13 +209,8 @@ public final class Verdict
     /** Copies this verdict with its NAT part (if any) over {@code other}, which must have room for it. */
     public void copyWithNatTo(final Verdict other)
     {
-        final int length = (flags() & (FLAG_NAT | FLAG_PIPELINE)) != 0 ? NAT_LENGTH : LENGTH;
-        RecordWords.check(buffer, offset, length);
-        RecordWords.check(other.buffer, other.offset, length);
-        for (int w = 0; w < length; w += 8)
-        {
-            RecordWords.put(other.buffer, other.offset + w, RecordWords.get(buffer, offset + w));
-        }
+        RecordWords.copy(buffer, offset, other.buffer, other.offset,
+            (flags() & (FLAG_NAT | FLAG_PIPELINE)) != 0 ? NAT_LENGTH : LENGTH);
     }
 
     /** Marks this slot as answered later (see {@link #FLAG_DEFERRED}). */

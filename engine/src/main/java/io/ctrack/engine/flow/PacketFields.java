@@ -26,7 +26,6 @@ public final class PacketFields
     public static final int LENGTH = 48;
     /** Bytes 12-15 of a record are free for the sender (a pipeline puts its generation there). */
     public static final int GENERATION_OFFSET = 12;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ByteOrder BE = ByteOrder.BIG_ENDIAN;
 
     int inPort;
@@ -188,12 +187,7 @@ public final class PacketFields
     public static void copyRecord(final DirectBuffer from, final int fromOffset, final MutableDirectBuffer to,
         final int toOffset)
     {
-        RecordWords.check(from, fromOffset, LENGTH);
-        RecordWords.check(to, toOffset, LENGTH);
-        for (int w = 0; w < LENGTH; w += 8)
-        {
-            RecordWords.put(to, toOffset + w, RecordWords.get(from, fromOffset + w));
-        }
+        RecordWords.copy(from, fromOffset, to, toOffset, LENGTH);
     }
 
     public PacketFields copyFrom(final PacketFields o)

@@ -4,7 +4,6 @@ import io.ctrack.engine.packet.RecordWords;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
-import java.nio.ByteOrder;
 
 /**
  * One connection-tracking request: what a table needs to track a packet, without the packet. A packet thread
@@ -46,8 +45,6 @@ public final class CtRequest
     public static final int COMPACT_LENGTH = 40;
     public static final int FLAG_IPV6 = 0x01;
     public static final int FLAG_ICMP_RELATED = 0x02;
-
-    private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
     private int flags;
     private int nwProto;

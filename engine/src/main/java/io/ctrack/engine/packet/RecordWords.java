@@ -33,6 +33,18 @@ public final class RecordWords
         return NATIVE_LITTLE_ENDIAN ? value : Long.reverseBytes(value);
     }
 
+    /** Copies a record of {@code length} bytes (a multiple of 8) word by word, checking both ends once. */
+    public static void copy(final DirectBuffer from, final int fromOffset, final MutableDirectBuffer to,
+        final int toOffset, final int length)
+    {
+        check(from, fromOffset, length);
+        check(to, toOffset, length);
+        for (int w = 0; w < length; w += 8)
+        {
+            put(to, toOffset + w, get(from, fromOffset + w));
+        }
+    }
+
     /** Writes a little-endian word at {@code offset}, which a {@link #check} of its record covered. */
     public static void put(final MutableDirectBuffer buffer, final int offset, final long value)
     {

@@ -28,6 +28,24 @@ class RecordWordsTest
     }
 
     @Test
+    void copyMovesExactlyTheRecordAndRefusesOneThatDoesNotFit()
+    {
+        final UnsafeBuffer from = new UnsafeBuffer(new byte[32]);
+        final UnsafeBuffer to = new UnsafeBuffer(new byte[40]);
+        for (int i = 0; i < 32; i++)
+        {
+            from.putByte(i, (byte)(i + 1));
+        }
+        RecordWords.copy(from, 8, to, 16, 16);
+        for (int i = 0; i < 40; i++)
+        {
+            assertEquals(i >= 16 && i < 32 ? (byte)(i - 8 + 1) : 0, to.getByte(i), "byte " + i);
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> RecordWords.copy(from, 24, to, 0, 16));
+        assertThrows(IndexOutOfBoundsException.class, () -> RecordWords.copy(from, 0, to, 32, 16));
+    }
+
+    @Test
     void checkRefusesARecordThatDoesNotFitWhateverAgronasFlag()
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[64]);
