@@ -11,6 +11,7 @@ import io.ctrack.engine.key.CtRequest;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.status.EngineCounters;
 import io.ctrack.transport.wire.BatchFlyweight;
+import io.ctrack.transport.wire.VerdictBatchFlyweight;
 import org.agrona.CloseHelper;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -84,12 +85,23 @@ final class RequestStreams implements AutoCloseable
         final PacketWorker.Options options, final InFlightBatch ticket)
     {
         final ExclusivePublication publication = publications[bucket];
-        final boolean pipeline = options.postCtTable >= 0;
-        final int flags = (params.nat() != null ? BatchFlyweight.FLAG_NAT : 0) | (pipeline ? BatchFlyweight.FLAG_PIPELINE : 0)
-            | (compact ? BatchFlyweight.FLAG_COMPACT : 0);
+        final int maxLength = publication.maxPayloadLength();
+        final int natFlag = params.nat() != null ? BatchFlyweight.FLAG_NAT : 0;
+        final int compactFlag = compact ? BatchFlyweight.FLAG_COMPACT : 0;
+        boolean pipeline = options.postCtTable >= 0;
+        if (pipeline && to - from > pipelineCapacity(maxLength, natFlag | compactFlag))
+        {
+            // A bucket evaluates the post-ct table of the packets of one message, after tracking all of them (as
+            // recirculation tracks the whole run before its next table): a share split over several messages would
+            // interleave tracking and commits. Such a share goes as a plain ct; this thread evaluates its table.
+            pipeline = false;
+            counters.add(EngineCounter.PIPELINE_SHARES_TOO_LARGE, to - from);
+        }
+        final int flags = natFlag | compactFlag | (pipeline ? BatchFlyweight.FLAG_PIPELINE : 0);
         // No more requests per message than in the full form: their verdicts (up to 64 bytes each) must fit in one
         // frame of the verdict stream too.
-        final int chunk = BatchFlyweight.capacity(publication.maxPayloadLength(), flags & ~BatchFlyweight.FLAG_COMPACT);
+        final int chunk = pipeline ? pipelineCapacity(maxLength, natFlag | compactFlag)
+            : BatchFlyweight.capacity(maxLength, flags & ~BatchFlyweight.FLAG_COMPACT);
         for (int first = from; first < to; first += chunk)
         {
             final int n = Math.min(chunk, to - first);
@@ -138,6 +150,16 @@ final class RequestStreams implements AutoCloseable
             claim.commit();
             doorbells.ring(bucket);
         }
+    }
+
+    /**
+     * Requests with their fields records that fit in one message, and whose 64-byte verdicts fit in one message
+     * back.
+     */
+    static int pipelineCapacity(final int maxLength, final int flags)
+    {
+        return Math.min(BatchFlyweight.capacity(maxLength, flags | BatchFlyweight.FLAG_PIPELINE),
+            VerdictBatchFlyweight.capacity(maxLength, Verdict.NAT_LENGTH));
     }
 
     /**

@@ -340,7 +340,8 @@ public final class PipelineRunner
         // Packets the bucket did not evaluate (held, forwarded, or another generation): the table here, in order.
         final int[] rest = restScratch[depth];
         int restCount = 0;
-        // From the first packet whose ct the bucket left to this thread on, the flows run here as in recirculation.
+        // Packets whose flow's ct a bucket left to this thread (from its first such packet on, a bucket leaves all
+        // of them): their flows run here, in order, as in recirculation.
         final int[] resumed = resumedScratch[depth];
         int resumedCount = 0;
         for (int k = 0; k < n; k++)
@@ -362,7 +363,10 @@ public final class PipelineRunner
             }
             final Flow flow = tables.flow(verdict.pipelineFlowId());
             flowOf[i] = flow;
-            if (resumedCount == 0 && (verdict.pipelineFlags() & Verdict.PIPELINE_RESUME) == 0)
+            // Not resumed: the bucket finished it (no flow, a flow without ct, or its ct executed there) and only
+            // its outputs are left, even after a packet another bucket resumed (other connections: their order does
+            // not matter; a bucket resumes every packet of its message after its first). Its ct must not run twice.
+            if ((verdict.pipelineFlags() & Verdict.PIPELINE_RESUME) == 0)
             {
                 if (flow != null)
                 {

@@ -52,7 +52,8 @@ public enum EngineCounter
     NAT_STALE_FORWARD(43, "forwarded packets whose connection was gone, tracked again in their own bucket"),
     NAT_NOT_REWRITTEN(44, "translated packets not rewritten: IP fragments"),
     NAT_UNAVAILABLE(45, "dropped: NAT needed another bucket and the node has no NAT protocol"),
-    NAT_RESERVATION_TIMEOUT(46, "translated connections abandoned: their reservation got no answer in time");
+    NAT_RESERVATION_TIMEOUT(46, "translated connections abandoned: their reservation got no answer in time"),
+    PIPELINE_SHARES_TOO_LARGE(47, "single-pass packets sent as a plain ct: their bucket's share of the run exceeded one message");
 
     private static final EngineCounter[] BY_ID = values();
 

@@ -40,6 +40,17 @@ public final class VerdictBatchFlyweight
         return HEADER_LENGTH + positionsLength(count) + count * verdictLength;
     }
 
+    /** How many verdicts of {@code verdictLength} bytes fit in a message of at most {@code maxLength} bytes. */
+    public static int capacity(final int maxLength, final int verdictLength)
+    {
+        int count = (maxLength - HEADER_LENGTH) / (verdictLength + 2);
+        while (count > 0 && length(count, verdictLength) > maxLength)
+        {
+            count--;
+        }
+        return count;
+    }
+
     private static int positionsLength(final int count)
     {
         return (count * 2 + 7) & ~7;

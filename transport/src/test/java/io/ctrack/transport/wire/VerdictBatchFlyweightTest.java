@@ -142,4 +142,17 @@ class VerdictBatchFlyweightTest
         assertEquals(2, copy.connId());
         assertEquals(0, copy.labelLo(), "the stale label bytes are hidden by the flag");
     }
+
+    @ParameterizedTest
+    @ValueSource(ints = { 100, 1408, 8160, 65504 })
+    void shouldFitAsManyVerdictsAsTheLengthAllowsAndNoMore(final int maxLength)
+    {
+        for (final int verdictLength : new int[] { Verdict.LENGTH, Verdict.NAT_LENGTH })
+        {
+            final int capacity = VerdictBatchFlyweight.capacity(maxLength, verdictLength);
+            org.junit.jupiter.api.Assertions.assertTrue(capacity > 0);
+            org.junit.jupiter.api.Assertions.assertTrue(VerdictBatchFlyweight.length(capacity, verdictLength) <= maxLength);
+            org.junit.jupiter.api.Assertions.assertTrue(VerdictBatchFlyweight.length(capacity + 1, verdictLength) > maxLength);
+        }
+    }
 }
