@@ -64,8 +64,8 @@ public final class PipelineRunner
     private final int[] outputCount;
     private final int[] members;
     private final int[][] runScratch;
-    private final int[][] restScratch;
-    private final int[][] resumedScratch;
+    private final int[][] leftScratch;
+    private final int[][] leftPlacesScratch;
     private final FrameBatch sub;
     private final int[] subInStates;
     private final UnsafeBuffer verdicts;
@@ -92,10 +92,11 @@ public final class PipelineRunner
         this.outputs = new int[capacity][8];
         this.outputCount = new int[capacity];
         this.members = new int[capacity];
-        // A depth's runs, and single-pass's two lists, live while deeper levels use their own: one row per depth.
+        // A depth's runs, and single-pass's list of what is left, live while deeper levels use their own: one row
+        // per depth.
         this.runScratch = new int[MAX_DEPTH + 1][capacity];
-        this.restScratch = new int[MAX_DEPTH + 1][capacity];
-        this.resumedScratch = new int[MAX_DEPTH + 1][capacity];
+        this.leftScratch = new int[MAX_DEPTH + 1][capacity];
+        this.leftPlacesScratch = new int[MAX_DEPTH + 1][capacity];
         this.sub = new FrameBatch(capacity);
         this.subInStates = new int[capacity];
         this.verdicts = new UnsafeBuffer(new byte[capacity * Verdict.NAT_LENGTH]);
@@ -197,14 +198,16 @@ public final class PipelineRunner
             final int i = group[k];
             flowOf[i] = tables.lookup(table, fields[i]);
         }
-        runFlows(group, count, depth, nowMs, top && mode == Mode.SINGLE_PASS);
+        runFlows(group, count, null, depth, nowMs, top && mode == Mode.SINGLE_PASS);
     }
 
     /**
      * For the members with their flows in {@link #flowOf}: outputs, then runs of consecutive members whose flows
-     * share their first {@code ct} action go through it together.
+     * share their first {@code ct} action go through it together. With {@code places} (each member's place in the
+     * run it was taken from), members are consecutive only if their places are.
      */
-    private void runFlows(final int[] group, final int count, final int depth, final long nowMs, final boolean singlePass)
+    private void runFlows(final int[] group, final int count, final int[] places, final int depth, final long nowMs,
+        final boolean singlePass)
     {
         int k = 0;
         while (k < count)
@@ -222,7 +225,8 @@ public final class PipelineRunner
             }
             final FlowAction.Ct ct = flow.ct;
             int end = k + 1;
-            while (end < count && flowOf[group[end]] != null && flowOf[group[end]].ct == ct)
+            while (end < count && flowOf[group[end]] != null && flowOf[group[end]].ct == ct
+                && (places == null || places[end] == places[end - 1] + 1))
             {
                 end++;
             }
@@ -337,13 +341,13 @@ public final class PipelineRunner
         }
         service.ctSinglePass(sub, paramsOf.computeIfAbsent(ct, FlowAction.Ct::params), ct.table(),
             tables.generation(), fieldRecords, nowMs, verdicts);
-        // Packets the bucket did not evaluate (held, forwarded, or another generation): the table here, in order.
-        final int[] rest = restScratch[depth];
-        int restCount = 0;
-        // Packets whose flow's ct a bucket left to this thread (from its first such packet on, a bucket leaves all
-        // of them): their flows run here, in order, as in recirculation.
-        final int[] resumed = resumedScratch[depth];
-        int resumedCount = 0;
+        // What is left to this thread runs here, in batch order, as recirculation would run it: packets the bucket
+        // only tracked (held, forwarded, built on rules it no longer has, or a share too large for one message) have
+        // their table evaluated here; packets whose flow's ct a bucket left (from its first such packet on, a bucket
+        // leaves all of them) keep the flow the bucket chose. One list, in the run's order.
+        final int[] left = leftScratch[depth];
+        final int[] leftPlaces = leftPlacesScratch[depth];
+        int leftCount = 0;
         for (int k = 0; k < n; k++)
         {
             final int i = run[k];
@@ -351,7 +355,9 @@ public final class PipelineRunner
             if (!verdict.hasPipeline())
             {
                 afterCt(i, k, ct.zone());
-                rest[restCount++] = i;
+                flowOf[i] = depth + 1 < MAX_DEPTH ? tables.lookup(ct.table(), fields[i]) : null;
+                leftPlaces[leftCount] = k;
+                left[leftCount++] = i;
                 continue;
             }
             states[i] = verdict.ctState();
@@ -365,7 +371,7 @@ public final class PipelineRunner
             flowOf[i] = flow;
             // Not resumed: the bucket finished it (no flow, a flow without ct, or its ct executed there) and only
             // its outputs are left, even after a packet another bucket resumed (other connections: their order does
-            // not matter; a bucket resumes every packet of its message after its first). Its ct must not run twice.
+            // not matter). Its ct must not run twice.
             if ((verdict.pipelineFlags() & Verdict.PIPELINE_RESUME) == 0)
             {
                 if (flow != null)
@@ -378,16 +384,15 @@ public final class PipelineRunner
             {
                 parser.parse(frames.buffer(i), frames.offset(i), frames.length(i), parsed);
                 fields[i].extract(parsed, inPorts[i]).ct(verdict, ct.zone());
-                resumed[resumedCount++] = i;
+                leftPlaces[leftCount] = k;
+                left[leftCount++] = i;
             }
         }
-        if (resumedCount > 0)
+        if (leftCount > 0)
         {
-            runFlows(resumed, resumedCount, depth + 1, nowMs, false);
-        }
-        if (restCount > 0)
-        {
-            runTable(rest, restCount, ct.table(), depth + 1, nowMs, false);
+            // The trips are recirculation's: a packet finished in its bucket ends one (as its other flow, or its ct
+            // done, would in recirculation), so a later packet's ct still comes after an earlier one's next table.
+            runFlows(left, leftCount, leftPlaces, depth + 1, nowMs, false);
         }
     }
 

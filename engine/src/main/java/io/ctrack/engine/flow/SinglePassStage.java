@@ -125,14 +125,18 @@ public final class SinglePassStage
                 verdict.pipeline(flow.id, 0);
                 continue;
             }
+            // A translated packet meets its next ct with its rewritten key (found by the reversed one): the packet
+            // thread has that key, this table only the original.
             if (resumed || flow.ctCount() != 1 || ct.table() >= 0 || ct.zone() != params.zone()
-                || (ct.nat() != null && !natAllLocal))
+                || (ct.nat() != null && !natAllLocal) || (state & (CtState.SRC_NAT | CtState.DST_NAT)) != 0)
             {
                 resumed = true;
                 verdict.pipeline(flow.id, Verdict.PIPELINE_RESUME);
                 continue;
             }
-            // The flow's ct (a commit, usually) in the same visit: the same packet, tracked again in this zone.
+            // The flow's ct (a commit, usually) in the same visit: the same packet, tracked again in this zone,
+            // carrying the ct_state its first ct gave it (as a packet does into a second ct in the same zone).
+            requests[i].inState(state);
             table.execute(requests[i], paramsOf.computeIfAbsent(ct, FlowAction.Ct::params), nowMs, scratch);
             if (table.lastOutcome() != ConnTable.OUTCOME_ANSWERED)
             {

@@ -89,6 +89,16 @@ class PipelineEquivalenceTest
         assertTrue(compare(1000L + info.getCurrentRepetition(), 600, 16, 3) >= 600, "packets compared");
     }
 
+    /**
+     * Batches of up to 200 packets: long runs where a packet's later ct must come after an earlier packet's next
+     * table (seed 1309 once caught the packet thread merging two of recirculation's trips into one).
+     */
+    @RepeatedTest(400)
+    void shouldAgreeOnLargeBatches(final RepetitionInfo info)
+    {
+        assertTrue(compare(1000L + info.getCurrentRepetition(), 1200, 200, 3) >= 1200, "packets compared");
+    }
+
     @RepeatedTest(20)
     void shouldAgreeWithFrequentRuleChanges(final RepetitionInfo info)
     {
