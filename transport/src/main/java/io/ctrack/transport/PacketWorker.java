@@ -61,7 +61,7 @@ public final class PacketWorker implements AutoCloseable
     private final FragmentHandler verdictHandler = this::onVerdicts;
 
     private final CtRequest request = new CtRequest();
-    private final UnsafeBuffer requests = new UnsafeBuffer(new byte[MAX_BATCH * CtRequest.LENGTH]);
+    private final StagedRequests requests = new StagedRequests(MAX_BATCH);
     private final int[] bucketOfPosition = new int[MAX_BATCH];
     private final int[] countByBucket;
     /** IPv6 requests per bucket in the batch being submitted: a bucket's message is compact when it has none. */
@@ -304,7 +304,7 @@ public final class PacketWorker implements AutoCloseable
             {
                 ipv6ByBucket[b]++;
             }
-            request.writeTo(requests, i * CtRequest.LENGTH);
+            requests.stage(i, request);
             v.dropped(EngineCounter.DROPPED_VERDICT_TIMEOUT.id());
             tracked++;
         }

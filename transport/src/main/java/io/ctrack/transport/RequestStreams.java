@@ -7,7 +7,6 @@ import io.aeron.logbuffer.BufferClaim;
 import io.ctrack.engine.ct.ExecParams;
 import io.ctrack.engine.ct.Verdict;
 import io.ctrack.engine.flow.PacketFields;
-import io.ctrack.engine.key.CtRequest;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.status.EngineCounters;
 import io.ctrack.transport.wire.BatchFlyweight;
@@ -16,7 +15,6 @@ import org.agrona.CloseHelper;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.function.IntSupplier;
 
@@ -76,12 +74,12 @@ final class RequestStreams implements AutoCloseable
     }
 
     /**
-     * Publishes to {@code bucket} the requests of positions {@code order[from..to)}, whose full records are in
-     * {@code requests} at {@code position * CtRequest.LENGTH}; {@code compact} if none of them is IPv6. Packets that
+     * Publishes to {@code bucket} the requests of positions {@code order[from..to)}, staged in {@code requests};
+     * {@code compact} if none of them is IPv6. Packets that
      * cannot go are answered "dropped" in the ticket's verdicts and taken off its outstanding count.
      */
     void publish(final int bucket, final int[] order, final int from, final int to, final boolean compact,
-        final UnsafeBuffer requests, final int seq, final long nowMs, final ExecParams params,
+        final StagedRequests requests, final int seq, final long nowMs, final ExecParams params,
         final PacketWorker.Options options, final InFlightBatch ticket)
     {
         final ExclusivePublication publication = publications[bucket];
@@ -136,17 +134,7 @@ final class RequestStreams implements AutoCloseable
                         batch.fieldsOffset(k));
                 }
             }
-            if (compact)
-            {
-                for (int k = 0; k < n; k++)
-                {
-                    CtRequest.compact(requests, order[first + k] * CtRequest.LENGTH, out, batch.requestOffset(k));
-                }
-            }
-            else
-            {
-                copyRuns(order, first, n, requests, out);
-            }
+            requests.copyTo(order, first, n, compact, batch, out);
             claim.commit();
             doorbells.ring(bucket);
         }
@@ -160,27 +148,6 @@ final class RequestStreams implements AutoCloseable
     {
         return Math.min(BatchFlyweight.capacity(maxLength, flags | BatchFlyweight.FLAG_PIPELINE),
             VerdictBatchFlyweight.capacity(maxLength, Verdict.NAT_LENGTH));
-    }
-
-    /**
-     * Full records, consecutive positions in one copy (with one bucket, or one connection, that is the whole
-     * message): a copy per 64-byte request is a call to a copy routine each.
-     */
-    private void copyRuns(final int[] order, final int first, final int n, final UnsafeBuffer requests,
-        final MutableDirectBuffer out)
-    {
-        int k = 0;
-        while (k < n)
-        {
-            final int position = order[first + k];
-            int run = 1;
-            while (k + run < n && order[first + k + run] == position + run)
-            {
-                run++;
-            }
-            out.putBytes(batch.requestOffset(k), requests, position * CtRequest.LENGTH, run * CtRequest.LENGTH);
-            k += run;
-        }
     }
 
     private boolean claim(final ExclusivePublication publication, final int length)

@@ -30,8 +30,8 @@ import org.agrona.MutableDirectBuffer;
  * 62 u8  tcpWscale window-scale option as Open vSwitch encodes it (0x80 | shift, or 0)
  * 63 u8  inState   ct_state the packet already carries (SNAT/DNAT bits mean "already translated")
  * </pre>
- * An IPv4 request also has a {@link #COMPACT_LENGTH 40-byte} form ({@link #writeCompactTo}, {@link #readCompactFrom},
- * {@link #compact}), for batches whose requests are all IPv4: bytes 0-15 as above, then
+ * An IPv4 request also has a {@link #COMPACT_LENGTH 40-byte} form ({@link #writeCompactTo}, {@link #readCompactFrom}),
+ * for batches whose requests are all IPv4: bytes 0-15 as above, then
  * <pre>
  * 16 u32 srcAddr   IPv4 source (srcLo)
  * 20 u32 dstAddr   IPv4 destination (dstLo)
@@ -300,23 +300,6 @@ public final class CtRequest
         RecordWords.put(buffer, offset + 24, (tcpSeq & 0xFFFF_FFFFL) | (long)tcpAck << 32);
         RecordWords.put(buffer, offset + 32, (tcpWindow & 0xFFFFL) | (tcpFlags & 0xFFFFL) << 16
             | (tcpPayloadLength & 0xFFFFL) << 32 | (tcpWscale & 0xFFL) << 48 | (inState & 0xFFL) << 56);
-    }
-
-    /**
-     * Rewrites the {@link #LENGTH full} record of an IPv4 request at {@code from} as its compact form at {@code to}
-     * (word moves, no decoding: how a packet thread ships requests it has already written out).
-     */
-    public static void compact(final DirectBuffer from, final int fromOffset, final MutableDirectBuffer to,
-        final int toOffset)
-    {
-        RecordWords.check(from, fromOffset, LENGTH);
-        RecordWords.check(to, toOffset, COMPACT_LENGTH);
-        RecordWords.put(to, toOffset, RecordWords.get(from, fromOffset));
-        RecordWords.put(to, toOffset + 8, RecordWords.get(from, fromOffset + 8));
-        RecordWords.put(to, toOffset + 16, (RecordWords.get(from, fromOffset + 24) & 0xFFFF_FFFFL)
-            | RecordWords.get(from, fromOffset + 40) << 32);
-        RecordWords.put(to, toOffset + 24, RecordWords.get(from, fromOffset + 48));
-        RecordWords.put(to, toOffset + 32, RecordWords.get(from, fromOffset + 56));
     }
 
     /** Reads an IPv4 request in the 40-byte form. */

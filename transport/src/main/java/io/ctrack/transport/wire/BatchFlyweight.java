@@ -32,7 +32,7 @@ import java.nio.ByteOrder;
  *                      reply direction, u8 0, i64 connection id
  *  .. [48 B[count]]    if bit7, per request: the packet's fields ({@code PacketFields} record; bytes 12-15: the
  *                      pipeline's generation)
- *  .. 64 B[count]      requests ({@link CtRequest} layout); 40 B[count] with bit8 ({@link CtRequest#compact})
+ *  .. 64 B[count]      requests ({@link CtRequest} layout); 40 B[count] with bit8 ({@link CtRequest#writeCompactTo})
  * </pre>
  */
 public final class BatchFlyweight

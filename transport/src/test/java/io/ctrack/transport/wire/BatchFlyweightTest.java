@@ -190,9 +190,9 @@ class BatchFlyweightTest
             }
             else
             {
-                // What a packet thread does: the full record it already wrote, compacted into the batch.
-                written[i].writeTo(full, i * CtRequest.LENGTH);
-                CtRequest.compact(full, i * CtRequest.LENGTH, poisoned, batch.requestOffset(i));
+                // What a packet thread does: the compact record it staged, copied into the batch.
+                written[i].writeCompactTo(full, i * CtRequest.COMPACT_LENGTH);
+                poisoned.putBytes(batch.requestOffset(i), full, i * CtRequest.COMPACT_LENGTH, CtRequest.COMPACT_LENGTH);
             }
         }
 
