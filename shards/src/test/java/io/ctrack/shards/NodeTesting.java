@@ -43,8 +43,15 @@ final class NodeTesting
     {
         final io.ctrack.transport.TransportConfig t = settings.transport();
         return settings.withTransport(new io.ctrack.transport.TransportConfig(t.aeronDir(), t.embeddedDriver(),
-            termLength, t.mtu(), t.batchStreamBase(), t.verdictStreamBase(), publishTimeoutNs, verdictTimeoutNs,
-            t.driverInvoked()));
+            termLength, Math.min(t.mtu(), termLength / 8), t.batchStreamBase(), t.verdictStreamBase(), publishTimeoutNs,
+            verdictTimeoutNs, t.driverInvoked()));
+    }
+
+    /** {@code settings(prefix, buckets)} with 8 KiB frames: a run's share for a bucket exceeds one message sooner. */
+    static NodeSettings smallFrames(final String prefix, final int buckets)
+    {
+        final NodeSettings settings = settings(prefix, buckets);
+        return settings.withTransport(settings.transport().withMtu(8192));
     }
 
     /** Closes the node (if started) and checks that its Aeron directory is gone. */

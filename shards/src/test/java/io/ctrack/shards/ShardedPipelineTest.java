@@ -33,8 +33,8 @@ class ShardedPipelineTest
     @Timeout(120)
     void shouldGiveTheSameActionsAndStatesInBothModes(final long seed)
     {
-        final ShardedNode recNode = ShardedNode.start(NodeTesting.settings("pipe-rec", 4));
-        final ShardedNode spNode = ShardedNode.start(NodeTesting.settings("pipe-sp", 4));
+        final ShardedNode recNode = ShardedNode.start(NodeTesting.smallFrames("pipe-rec", 4));
+        final ShardedNode spNode = ShardedNode.start(NodeTesting.smallFrames("pipe-sp", 4));
         try
         {
             final PipelineRunner rec = new PipelineRunner(new WorkerCtService(recNode.newWorker(2)),

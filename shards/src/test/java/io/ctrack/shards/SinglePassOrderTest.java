@@ -71,8 +71,8 @@ class SinglePassOrderTest
     @Timeout(60)
     void aRunLargerThanOneMessageToItsBucketKeepsRecirculationOrder()
     {
-        final ShardedNode recNode = ShardedNode.start(NodeTesting.settings("split-rec", 1));
-        final ShardedNode spNode = ShardedNode.start(NodeTesting.settings("split-sp", 1));
+        final ShardedNode recNode = ShardedNode.start(NodeTesting.smallFrames("split-rec", 1));
+        final ShardedNode spNode = ShardedNode.start(NodeTesting.smallFrames("split-sp", 1));
         try
         {
             // One run of 300 packets to the only bucket (more than one message holds): a request first, its reply

@@ -154,6 +154,15 @@ public final class PacketWorker implements AutoCloseable
         return this;
     }
 
+    /**
+     * The most single-pass requests a batch may hold and still reach every bucket whole (one message each, whatever
+     * the hashes): a larger share goes as a plain ct ({@code PIPELINE_SHARES_TOO_LARGE}).
+     */
+    public int singlePassCapacity()
+    {
+        return streams.pipelineCapacity();
+    }
+
     /** True once every bucket stream has its subscriber and the verdict stream has every bucket's publisher. */
     public boolean isConnected()
     {

@@ -140,6 +140,12 @@ final class RequestStreams implements AutoCloseable
         }
     }
 
+    /** {@link #pipelineCapacity(int, int)} of these streams in the full form (any request, no NAT). */
+    int pipelineCapacity()
+    {
+        return pipelineCapacity(publications[0].maxPayloadLength(), 0);
+    }
+
     /**
      * Requests with their fields records that fit in one message, and whose 64-byte verdicts fit in one message
      * back.

@@ -30,6 +30,11 @@ public record TransportConfig(
 
     public TransportConfig
     {
+        if (mtu < 4096 || mtu % 32 != 0 || mtu > termLength / 8)
+        {
+            throw new IllegalArgumentException("the MTU (" + mtu + ") must be a multiple of 32 from 4096 to an eighth "
+                + "of the term length (" + termLength + " / 8 = " + termLength / 8 + ", Aeron's largest message)");
+        }
         if (publishTimeoutNs < 0 || verdictTimeoutNs <= publishTimeoutNs)
         {
             throw new IllegalArgumentException("the verdict timeout (" + verdictTimeoutNs + " ns) must be longer than "
@@ -77,9 +82,16 @@ public record TransportConfig(
             publishTimeoutNs, verdictTimeoutNs, driverInvoked);
     }
 
+    /** Another term length; the MTU reduced to an eighth of it if it was larger (Aeron's largest message). */
     public TransportConfig withTermLength(final int length)
     {
-        return new TransportConfig(aeronDir, embeddedDriver, length, mtu, batchStreamBase, verdictStreamBase,
+        return new TransportConfig(aeronDir, embeddedDriver, length, Math.min(mtu, length / 8), batchStreamBase,
+            verdictStreamBase, publishTimeoutNs, verdictTimeoutNs, driverInvoked);
+    }
+
+    public TransportConfig withMtu(final int newMtu)
+    {
+        return new TransportConfig(aeronDir, embeddedDriver, termLength, newMtu, batchStreamBase, verdictStreamBase,
             publishTimeoutNs, verdictTimeoutNs, driverInvoked);
     }
 

@@ -3,22 +3,36 @@ package io.ctrack.transport;
 import io.ctrack.engine.FrameBatch;
 import io.ctrack.engine.ct.ExecParams;
 import io.ctrack.engine.ct.Verdict;
-import io.ctrack.engine.flow.CtService;
+import io.ctrack.engine.flow.AsyncCtService;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.LongArrayQueue;
+
+import java.util.function.LongConsumer;
 
 /**
  * A packet worker as a pipeline's connection tracker: every {@code ct} is one round trip through the node's
  * buckets; single-pass sends the post-ct table along and the bucket evaluates it.
  */
-public final class WorkerCtService implements CtService
+public final class WorkerCtService implements AsyncCtService
 {
     private final PacketWorker worker;
     private final PacketWorker.Options options = new PacketWorker.Options();
+    /** Tags of started batches whose verdicts are in, until {@link #poll} reports them. */
+    private final LongArrayQueue finished = new LongArrayQueue();
 
+    /** Takes the worker's completion callback: started batches are reported by {@link #poll}. */
     public WorkerCtService(final PacketWorker worker)
     {
         this.worker = worker;
+        // User tags are the caller's tags + 1: the synchronous calls' batches (tag 0) are not reported.
+        worker.completion((seq, userTag) ->
+        {
+            if (userTag > 0)
+            {
+                finished.addLong(userTag - 1);
+            }
+        });
     }
 
     @Override
@@ -40,5 +54,36 @@ public final class WorkerCtService implements CtService
         options.postCtTable = postCtTable;
         options.fieldRecords = fields;
         worker.process(frames, params, nowMs, verdicts, 0, options);
+    }
+
+    @Override
+    public int maxWholeRun()
+    {
+        return worker.singlePassCapacity();
+    }
+
+    @Override
+    public boolean startSinglePass(final FrameBatch frames, final ExecParams params, final int postCtTable,
+        final int generation, final DirectBuffer fields, final long nowMs, final MutableDirectBuffer verdicts,
+        final long tag)
+    {
+        options.clear();
+        options.verdictStride = Verdict.NAT_LENGTH;
+        options.postCtTable = postCtTable;
+        options.fieldRecords = fields;
+        return worker.submit(frames, params, nowMs, verdicts, 0, tag + 1, options) >= 0;
+    }
+
+    @Override
+    public int poll(final LongConsumer done)
+    {
+        worker.poll();
+        int count = 0;
+        while (!finished.isEmpty())
+        {
+            done.accept(finished.pollLong());
+            count++;
+        }
+        return count;
     }
 }

@@ -49,7 +49,7 @@ class BucketEndpointTest
         // limit only on its duty cycle, so a small batch stream would push back on the worker, which then drains).
         final TransportConfig config = BucketHarness.config(4 << 20, TimeUnit.MILLISECONDS.toNanos(50),
             TimeUnit.SECONDS.toNanos(20));
-        final TransportConfig verdictConfig = new TransportConfig(config.aeronDir(), true, 64 * 1024, config.mtu(),
+        final TransportConfig verdictConfig = new TransportConfig(config.aeronDir(), true, 64 * 1024, 8192,
             config.batchStreamBase(), config.verdictStreamBase(), config.publishTimeoutNs(), config.verdictTimeoutNs());
         final int perBatch = 8;
         try (BucketHarness harness = new BucketHarness(config, 0, verdictConfig))

@@ -68,11 +68,11 @@ final class BucketHarness implements AutoCloseable
         this.doorbells = new Doorbells(buckets, bucket -> wakes.incrementAndGet());
     }
 
-    /** A config with a fresh directory under /dev/shm and the given sizes. */
+    /** A config with a fresh directory under /dev/shm and the given sizes (the MTU at most an eighth of the term). */
     static TransportConfig config(final int termLength, final long publishTimeoutNs, final long verdictTimeoutNs)
     {
         return new TransportConfig(Path.of("/dev/shm", "ctrack-test-" + UUID.randomUUID()), true, termLength,
-            TransportConfig.DEFAULT_MTU, 1000, 20_000, publishTimeoutNs, verdictTimeoutNs);
+            Math.min(TransportConfig.DEFAULT_MTU, termLength / 8), 1000, 20_000, publishTimeoutNs, verdictTimeoutNs);
     }
 
     static TransportConfig defaultConfig()

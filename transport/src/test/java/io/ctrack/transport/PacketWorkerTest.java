@@ -249,7 +249,7 @@ class PacketWorkerTest
         {
             frames.add(TestPackets.ipv4(Traffic.v4Client(i), Traffic.v4Server(i)).udp(1000 + i, 53).build());
         }
-        try (BucketHarness harness = new BucketHarness(BucketHarness.defaultConfig(), 0))
+        try (BucketHarness harness = new BucketHarness(BucketHarness.defaultConfig().withMtu(8192), 0))
         {
             final PacketWorker worker = harness.worker(0, 1);
             final UnsafeBuffer viaWorker = poisoned(frames.size());

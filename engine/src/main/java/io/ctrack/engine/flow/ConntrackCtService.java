@@ -11,8 +11,9 @@ import org.agrona.MutableDirectBuffer;
  * The embedded engine as a pipeline's connection tracker: one table on the calling thread. Single-pass runs the
  * same {@link SinglePassStage} a bucket runs, on this table.
  */
-public final class ConntrackCtService implements CtService
+public final class ConntrackCtService implements AsyncCtService
 {
+    private final org.agrona.collections.LongArrayQueue finished = new org.agrona.collections.LongArrayQueue();
     private final Conntrack conntrack;
     private final SinglePassStage stage;
     private final PacketFields record = new PacketFields();
@@ -56,5 +57,35 @@ public final class ConntrackCtService implements CtService
                 conntrack.rewrite(frames, i, verdict);
             }
         }
+    }
+
+    /** No limit: the table is on this thread. */
+    @Override
+    public int maxWholeRun()
+    {
+        return Integer.MAX_VALUE;
+    }
+
+    /** Done at once (one table on this thread); {@link #poll} reports it. */
+    @Override
+    public boolean startSinglePass(final FrameBatch frames, final ExecParams params, final int postCtTable,
+        final int generation, final DirectBuffer fields, final long nowMs, final MutableDirectBuffer verdicts,
+        final long tag)
+    {
+        ctSinglePass(frames, params, postCtTable, generation, fields, nowMs, verdicts);
+        finished.addLong(tag);
+        return true;
+    }
+
+    @Override
+    public int poll(final java.util.function.LongConsumer done)
+    {
+        int count = 0;
+        while (!finished.isEmpty())
+        {
+            done.accept(finished.pollLong());
+            count++;
+        }
+        return count;
     }
 }

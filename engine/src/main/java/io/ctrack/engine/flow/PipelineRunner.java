@@ -169,18 +169,24 @@ public final class PipelineRunner
     /** Packet {@code i}'s actions as text: {@code output:2}, {@code NORMAL}, several joined by commas, or {@code drop}. */
     public String describe(final int i)
     {
-        if (outputCount[i] == 0)
+        return describe(outputs[i], outputCount[i]);
+    }
+
+    /** The first {@code count} of {@code outputs} as text (see {@link #describe(int)}). */
+    static String describe(final int[] outputs, final int count)
+    {
+        if (count == 0)
         {
             return "drop";
         }
         final StringBuilder s = new StringBuilder();
-        for (int k = 0; k < outputCount[i]; k++)
+        for (int k = 0; k < count; k++)
         {
             if (k > 0)
             {
                 s.append(',');
             }
-            s.append(outputs[i][k] == NORMAL ? "NORMAL" : "output:" + outputs[i][k]);
+            s.append(outputs[k] == NORMAL ? "NORMAL" : "output:" + outputs[k]);
         }
         return s.toString();
     }

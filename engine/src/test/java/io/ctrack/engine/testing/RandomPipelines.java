@@ -76,6 +76,36 @@ public final class RandomPipelines
         return String.join("\n", lines);
     }
 
+    /**
+     * A random pipeline whose batches may overlap ({@code OverlappedPipeline.ineligibility} null): table 0 sends
+     * through one ct naming table 1 (zone 0 or 3, commit or not) or outputs; table 1's cts are single commits in
+     * that zone (marks and labels set or not) or there are none.
+     */
+    public static String randomOverlappable(final Random r)
+    {
+        final List<String> lines = new ArrayList<>();
+        final boolean zone3 = r.nextInt(3) == 0;
+        final String zone = zone3 ? "zone=3," : "";
+        final String[] states = { "-trk", "+trk", "+new+trk", "+est+trk", "+est+rpl+trk", "+est-rpl+trk", "+inv+trk",
+            "+rel+trk", "+new-rpl" };
+        final String[] t0 = { "ct(" + zone + "table=1)", "ct(" + zone + "table=1)", "ct(" + zone + "commit,table=1)",
+            "output:9", "drop", "NORMAL", "ct(" + zone + "table=1),output:8" };
+        final String[] t1 = { "ct(" + zone + "commit),output:2", "output:1", "output:2", "drop",
+            "ct(" + zone + "commit,exec(set_field:5->ct_mark)),output:3", "ct(" + zone + "commit,exec(set_field:0x1/0x1->ct_mark))",
+            "ct(" + zone + "commit)", "NORMAL", "ct(" + zone + "commit,force),output:4",
+            "ct(" + zone + "commit,exec(set_field:0x2/0x2->ct_label)),output:5" };
+        for (int i = 0; i < 1 + r.nextInt(3); i++)
+        {
+            lines.add("table=0, priority=" + r.nextInt(200) + "," + match(r, states, 0) + " actions=" + t0[r.nextInt(t0.length)]);
+        }
+        lines.add("table=0, priority=0 actions=ct(" + zone + "table=1)");
+        for (int i = 0; i < 2 + r.nextInt(6); i++)
+        {
+            lines.add("table=1, priority=" + r.nextInt(200) + "," + match(r, states, 1) + " actions=" + t1[r.nextInt(t1.length)]);
+        }
+        return String.join("\n", lines);
+    }
+
     private static String match(final Random r, final String[] states, final int table)
     {
         final List<String> m = new ArrayList<>();
