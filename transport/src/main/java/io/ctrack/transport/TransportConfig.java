@@ -49,7 +49,12 @@ public record TransportConfig(
         this(aeronDir, embeddedDriver, termLength, mtu, batchStreamBase, verdictStreamBase, publishTimeoutNs,
             verdictTimeoutNs, false);
     }
-    public static final int DEFAULT_MTU = 8192;
+
+    /**
+     * Large enough that a batch of 256 single-pass requests (full form, with their field records) reaches a bucket
+     * in one message, which lets a pipeline overlap such batches ({@code OverlappedPipeline}).
+     */
+    public static final int DEFAULT_MTU = 32768;
 
     /** Defaults with an embedded driver in a fresh directory named after {@code nodeName} and this process. */
     public static TransportConfig embedded(final String nodeName)

@@ -36,6 +36,10 @@ final class BenchNode
         description = "Aeron IPC term length in MiB (default: the transport's default).")
     int termMb;
 
+    @Option(names = "--mtu", paramLabel = "BYTES", defaultValue = "0",
+        description = "Aeron IPC MTU (default: the transport's default; at most the term length / 8).")
+    int mtu;
+
     ShardedNode start(final long maxConns)
     {
         if (Integer.bitCount(buckets) != 1 || buckets > 1024)
@@ -52,6 +56,17 @@ final class BenchNode
         if (termMb > 0)
         {
             settings = settings.withTransport(settings.transport().withTermLength(termMb << 20));
+        }
+        if (mtu > 0)
+        {
+            try
+            {
+                settings = settings.withTransport(settings.transport().withMtu(mtu));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new io.ctrack.app.UserError("--mtu: " + ex.getMessage());
+            }
         }
         if (!driverThreading.equals("invoker") && !driverThreading.equals("shared"))
         {

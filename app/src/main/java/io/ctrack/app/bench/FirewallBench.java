@@ -8,6 +8,7 @@ import io.ctrack.engine.flow.ConntrackCtService;
 import io.ctrack.engine.frag.FragConfig;
 import io.ctrack.engine.table.ConnTableConfig;
 import io.ctrack.engine.flow.FlowTables;
+import io.ctrack.engine.flow.OverlappedPipeline;
 import io.ctrack.engine.flow.PipelineRunner;
 import io.ctrack.engine.packet.FrameWriter;
 import io.ctrack.shards.ShardedNode;
@@ -60,6 +61,12 @@ final class FirewallBench implements Runnable
         description = "sharded (default): the full path through a node; embedded: one table on the packet thread, "
             + "the pipeline's cost without the hand-off.")
     private String engine;
+
+    @Option(names = "--overlap", paramLabel = "N", defaultValue = "4",
+        description = "Single-pass through a node: batches in flight at once when the tables allow it (every packet "
+            + "finished in its bucket) and BATCH fits one message per bucket (default ${DEFAULT-VALUE}; 1: one at a "
+            + "time, as recirculation must).")
+    private int overlap;
 
     @Mixin
     private BenchNode nodeOptions;
@@ -117,17 +124,104 @@ final class FirewallBench implements Runnable
         try (ShardedNode node = nodeOptions.start(Math.max(3_000_000L, flows * 2L)))
         {
             node.flowTables(tables);
-            return drive(new PipelineRunner(new WorkerCtService(node.newWorker(1)), m, batch), tables, traffic, m,
-                count, out);
+            final WorkerCtService service = new WorkerCtService(node.newWorker(16));
+            final String why = overlap <= 1 ? "--overlap " + overlap : OverlappedPipeline.ineligibility(tables) != null
+                ? OverlappedPipeline.ineligibility(tables) : batch > service.maxWholeRun()
+                ? "a batch of " + batch + " may not reach a bucket in one message (at most " + service.maxWholeRun() + ")"
+                : null;
+            if (m == PipelineRunner.Mode.SINGLE_PASS && why == null)
+            {
+                final OverlappedPipeline overlapped = new OverlappedPipeline(service, batch, overlap);
+                final long[] drops = { 0 };
+                overlapped.listener((number, results) ->
+                {
+                    for (int k = 0; k < results.count(); k++)
+                    {
+                        drops[0] += results.outputCount(k) == 0 ? 1 : 0;
+                    }
+                });
+                return drive(new Sink()
+                {
+                    @Override
+                    public void batch(final FrameBatch frames, final int[] inPorts, final long nowMs)
+                    {
+                        overlapped.submit(tables, frames, inPorts, nowMs);
+                    }
+
+                    @Override
+                    public long finish()
+                    {
+                        overlapped.drain();
+                        if (overlapped.lateCount() != 0)
+                        {
+                            throw new IllegalStateException(overlapped.lateCount() + " packets finished late");
+                        }
+                        return drops[0];
+                    }
+
+                    @Override
+                    public String describe()
+                    {
+                        return String.format("evaluated where tracked %d, committed there %d; up to %d batches in flight",
+                            overlapped.evaluatedWhereTracked(), overlapped.committedWhereTracked(), overlapped.peakInFlight());
+                    }
+                }, traffic, m, count, out);
+            }
+            if (m == PipelineRunner.Mode.SINGLE_PASS && out != null)
+            {
+                out.printf("  (single-pass one batch at a time: %s)%n", why);
+            }
+            return drive(new PipelineRunner(service, m, batch), tables, traffic, m, count, out);
         }
+    }
+
+    /** Where the bench's batches go: a pipeline, one batch at a time or overlapped. */
+    private interface Sink
+    {
+        void batch(FrameBatch frames, int[] inPorts, long nowMs);
+
+        /** Waits for the last batch; returns the packets the rules dropped. */
+        long finish();
+
+        String describe();
     }
 
     private double drive(final PipelineRunner runner, final FlowTables tables, final Traffic traffic,
         final PipelineRunner.Mode m, final long count, final PrintStream out)
     {
+        final long[] drops = { 0 };
+        return drive(new Sink()
+        {
+            @Override
+            public void batch(final FrameBatch frames, final int[] inPorts, final long nowMs)
+            {
+                runner.run(tables, frames, inPorts, nowMs);
+                for (int k = 0; k < frames.count(); k++)
+                {
+                    drops[0] += runner.outputCount(k) == 0 ? 1 : 0;
+                }
+            }
+
+            @Override
+            public long finish()
+            {
+                return drops[0];
+            }
+
+            @Override
+            public String describe()
+            {
+                return String.format("evaluated where tracked %d, committed there %d", runner.evaluatedWhereTracked(),
+                    runner.committedWhereTracked());
+            }
+        }, traffic, m, count, out);
+    }
+
+    private double drive(final Sink sink, final Traffic traffic, final PipelineRunner.Mode m, final long count,
+        final PrintStream out)
+    {
         final FrameBatch frames = new FrameBatch(batch);
         final int[] inPorts = new int[batch];
-        final int[] drops = { 0 };
         final long start = System.nanoTime();
         long sent = 0;
         long nowMs = System.currentTimeMillis();
@@ -142,25 +236,21 @@ final class FirewallBench implements Runnable
                 final int step = (int)Math.min(p / flows, Integer.MAX_VALUE);
                 inPorts[k] = traffic.frame(flow, step, frames);
             }
-            runner.run(tables, frames, inPorts, nowMs);
-            for (int k = 0; k < n; k++)
-            {
-                drops[0] += runner.outputCount(k) == 0 ? 1 : 0;
-            }
+            sink.batch(frames, inPorts, nowMs);
             sent += n;
             if ((sent & 0xFFFF) < batch)
             {
                 nowMs = System.currentTimeMillis();
             }
         }
+        final long drops = sink.finish();
         final long elapsedNs = System.nanoTime() - start;
         final double rate = count * 1e9 / elapsedNs;
         if (out != null)
         {
-            out.printf("  %-12s %6d ms  %.3f Mpps  (%.0f ns per packet; dropped by the rules %d; post-ct table "
-                    + "evaluated where tracked %d, committed there %d)%n", m == PipelineRunner.Mode.RECIRCULATE
-                    ? "recirculate" : "single-pass", elapsedNs / 1_000_000, rate / 1e6, (double)elapsedNs / count,
-                drops[0], runner.evaluatedWhereTracked(), runner.committedWhereTracked());
+            out.printf("  %-12s %6d ms  %.3f Mpps  (%.0f ns per packet; dropped by the rules %d; post-ct table %s)%n",
+                m == PipelineRunner.Mode.RECIRCULATE ? "recirculate" : "single-pass", elapsedNs / 1_000_000, rate / 1e6,
+                (double)elapsedNs / count, drops, sink.describe());
         }
         return rate;
     }
