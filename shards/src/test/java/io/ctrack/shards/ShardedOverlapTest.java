@@ -1,6 +1,5 @@
 package io.ctrack.shards;
 
-import io.ctrack.engine.FrameBatch;
 import io.ctrack.engine.ct.CtState;
 import io.ctrack.engine.flow.FlowParser;
 import io.ctrack.engine.flow.FlowTables;
@@ -8,8 +7,8 @@ import io.ctrack.engine.flow.OverlappedPipeline;
 import io.ctrack.engine.flow.PipelineRunner;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.testing.RandomPipelines;
+import io.ctrack.engine.testing.Traffic;
 import io.ctrack.transport.WorkerCtService;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -87,7 +86,7 @@ class ShardedOverlapTest
                     recNode.flowTables(tablesOf.get(batch));
                 }
                 final byte[][] frames = framesOf.get(batch);
-                rec.run(tablesOf.get(batch), batchOf(frames), portsOf.get(batch), 1_000 + batch * 5L);
+                rec.run(tablesOf.get(batch), Traffic.batchOf(List.of(frames)), portsOf.get(batch), 1_000 + batch * 5L);
                 for (int i = 0; i < frames.length; i++)
                 {
                     expected.add(batch + "/" + i + " " + rec.describe(i) + " " + CtState.format(rec.ctState(i)));
@@ -101,7 +100,8 @@ class ShardedOverlapTest
                     overlapped.drain();
                     ovNode.flowTables(tablesOf.get(batch));
                 }
-                overlapped.submit(tablesOf.get(batch), batchOf(framesOf.get(batch)), portsOf.get(batch), 1_000 + batch * 5L);
+                overlapped.submit(tablesOf.get(batch), Traffic.batchOf(List.of(framesOf.get(batch))), portsOf.get(batch),
+                    1_000 + batch * 5L);
             }
             overlapped.drain();
             assertEquals(String.join("\n", expected), String.join("\n", actual), "seed " + seed);
@@ -116,15 +116,5 @@ class ShardedOverlapTest
             NodeTesting.close(recNode);
             NodeTesting.close(ovNode);
         }
-    }
-
-    private static FrameBatch batchOf(final byte[][] frames)
-    {
-        final FrameBatch batch = new FrameBatch(frames.length);
-        for (final byte[] f : frames)
-        {
-            batch.add(new UnsafeBuffer(f), 0, f.length);
-        }
-        return batch;
     }
 }

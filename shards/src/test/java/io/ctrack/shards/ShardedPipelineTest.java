@@ -1,14 +1,13 @@
 package io.ctrack.shards;
 
-import io.ctrack.engine.FrameBatch;
 import io.ctrack.engine.ct.CtState;
 import io.ctrack.engine.flow.FlowParser;
 import io.ctrack.engine.flow.FlowTables;
 import io.ctrack.engine.flow.PipelineRunner;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.testing.RandomPipelines;
+import io.ctrack.engine.testing.Traffic;
 import io.ctrack.transport.WorkerCtService;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -73,8 +72,8 @@ class ShardedPipelineTest
                     original[i] = a[i].clone();
                     inPorts[i] = 1 + r.nextInt(2);
                 }
-                rec.run(tables, batchOf(a), inPorts, now);
-                sp.run(tables, batchOf(b), inPorts, now);
+                rec.run(tables, Traffic.batchOf(java.util.List.of(a)), inPorts, now);
+                sp.run(tables, Traffic.batchOf(java.util.List.of(b)), inPorts, now);
                 for (int i = 0; i < n; i++)
                 {
                     final String where = "round " + round + ", packet " + i + "\n" + tables.source();
@@ -115,15 +114,5 @@ class ShardedPipelineTest
             NodeTesting.close(recNode);
             NodeTesting.close(spNode);
         }
-    }
-
-    private static FrameBatch batchOf(final byte[][] frames)
-    {
-        final FrameBatch batch = new FrameBatch(frames.length);
-        for (final byte[] f : frames)
-        {
-            batch.add(new UnsafeBuffer(f), 0, f.length);
-        }
-        return batch;
     }
 }
