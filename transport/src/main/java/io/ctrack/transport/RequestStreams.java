@@ -35,6 +35,7 @@ final class RequestStreams implements AutoCloseable
     private final IntSupplier drainVerdicts;
     private final ExclusivePublication[] publications;
     private final BufferClaim claim = new BufferClaim();
+    private final int[] chunkByFlags = new int[8];
     private final BatchFlyweight batch = new BatchFlyweight();
     private final Verdict verdict = new Verdict();
     private final IdleStrategy idle = new BackoffIdleStrategy(50, 10, 1_000, 100_000);
@@ -83,11 +84,10 @@ final class RequestStreams implements AutoCloseable
         final PacketWorker.Options options, final InFlightBatch ticket)
     {
         final ExclusivePublication publication = publications[bucket];
-        final int maxLength = publication.maxPayloadLength();
         final int natFlag = params.nat() != null ? BatchFlyweight.FLAG_NAT : 0;
         final int compactFlag = compact ? BatchFlyweight.FLAG_COMPACT : 0;
         boolean pipeline = options.postCtTable >= 0;
-        if (pipeline && to - from > pipelineCapacity(maxLength, natFlag | compactFlag))
+        if (pipeline && to - from > chunk(publication, natFlag | compactFlag | BatchFlyweight.FLAG_PIPELINE))
         {
             // A bucket evaluates the post-ct table of the packets of one message, after tracking all of them (as
             // recirculation tracks the whole run before its next table): a share split over several messages would
@@ -96,10 +96,7 @@ final class RequestStreams implements AutoCloseable
             counters.add(EngineCounter.PIPELINE_SHARES_TOO_LARGE, to - from);
         }
         final int flags = natFlag | compactFlag | (pipeline ? BatchFlyweight.FLAG_PIPELINE : 0);
-        // No more requests per message than in the full form: their verdicts (up to 64 bytes each) must fit in one
-        // frame of the verdict stream too.
-        final int chunk = pipeline ? pipelineCapacity(maxLength, natFlag | compactFlag)
-            : BatchFlyweight.capacity(maxLength, flags & ~BatchFlyweight.FLAG_COMPACT);
+        final int chunk = chunk(publication, flags);
         for (int first = from; first < to; first += chunk)
         {
             final int n = Math.min(chunk, to - first);
@@ -115,15 +112,8 @@ final class RequestStreams implements AutoCloseable
                 continue;
             }
             final MutableDirectBuffer out = claim.buffer();
-            batch.wrap(out, claim.offset()).header(n, workerId, seq, nowMs, params);
-            if (pipeline)
-            {
-                batch.pipeline(options.postCtTable);
-            }
-            if (compact)
-            {
-                batch.addFlags(BatchFlyweight.FLAG_COMPACT);
-            }
+            batch.wrap(out, claim.offset()).header(n, workerId, seq, nowMs, params,
+                compactFlag | (pipeline ? BatchFlyweight.FLAG_PIPELINE : 0), options.postCtTable);
             for (int k = 0; k < n; k++)
             {
                 final int position = order[first + k];
@@ -138,6 +128,27 @@ final class RequestStreams implements AutoCloseable
             claim.commit();
             doorbells.ring(bucket);
         }
+    }
+
+    /**
+     * Requests per message with these flags (cached; every publication has the same frame): with
+     * {@link BatchFlyweight#FLAG_PIPELINE}, {@link #pipelineCapacity}; else no more than in the full form, since
+     * their verdicts (up to 64 bytes each) must fit in one frame of the verdict stream too.
+     */
+    private int chunk(final ExclusivePublication publication, final int flags)
+    {
+        final int key = ((flags & BatchFlyweight.FLAG_NAT) != 0 ? 1 : 0) | ((flags & BatchFlyweight.FLAG_COMPACT) != 0 ? 2 : 0)
+            | ((flags & BatchFlyweight.FLAG_PIPELINE) != 0 ? 4 : 0);
+        int chunk = chunkByFlags[key];
+        if (chunk == 0)
+        {
+            final int maxLength = publication.maxPayloadLength();
+            chunk = (flags & BatchFlyweight.FLAG_PIPELINE) != 0
+                ? pipelineCapacity(maxLength, flags & ~BatchFlyweight.FLAG_PIPELINE)
+                : BatchFlyweight.capacity(maxLength, flags & ~BatchFlyweight.FLAG_COMPACT);
+            chunkByFlags[key] = chunk;
+        }
+        return chunk;
     }
 
     /** {@link #pipelineCapacity(int, int)} of these streams in the full form (any request, no NAT). */

@@ -3,6 +3,7 @@ package io.ctrack.transport.wire;
 import io.ctrack.engine.ct.ExecParams;
 import io.ctrack.engine.key.CtRequest;
 import io.ctrack.engine.nat.NatSpec;
+import io.ctrack.engine.packet.RecordWords;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -164,20 +165,32 @@ public final class BatchFlyweight
     public BatchFlyweight header(final int count, final int workerId, final int batchSeq, final long nowMs,
         final ExecParams params)
     {
-        int flags = 0;
+        return header(count, workerId, batchSeq, nowMs, params, 0, 0);
+    }
+
+    /**
+     * Writes the header for {@code count} requests with {@code extraFlags} ({@link #FLAG_COMPACT},
+     * {@link #FLAG_PIPELINE}) and, for a pipeline, its post-ct table: the layout computed once, one bounds check.
+     */
+    public BatchFlyweight header(final int count, final int workerId, final int batchSeq, final long nowMs,
+        final ExecParams params, final int extraFlags, final int postCtTable)
+    {
+        int flags = extraFlags;
         flags |= params.commit() ? FLAG_COMMIT : 0;
         flags |= params.force() ? FLAG_FORCE : 0;
         flags |= params.setMark() ? FLAG_SET_MARK : 0;
         flags |= params.setLabel() ? FLAG_SET_LABEL : 0;
         flags |= params.nat() != null ? FLAG_NAT : 0;
-        buffer.putLong(offset, VERSION | (long)count << 16 | (long)workerId << 32 | (long)flags << 48, ORDER);
-        buffer.putLong(offset + 8, (batchSeq & 0xFFFF_FFFFL) | (long)params.zone() << 32, ORDER);
-        buffer.putLong(offset + 16, (params.markValue() & 0xFFFF_FFFFL) | (long)params.markMask() << 32, ORDER);
-        buffer.putLong(offset + 24, params.labelValueLo(), ORDER);
-        buffer.putLong(offset + 32, params.labelValueHi(), ORDER);
-        buffer.putLong(offset + 40, params.labelMaskLo(), ORDER);
-        buffer.putLong(offset + 48, params.labelMaskHi(), ORDER);
-        buffer.putLong(offset + 56, nowMs, ORDER);
+        RecordWords.check(buffer, offset, HEADER_LENGTH);
+        RecordWords.put(buffer, offset, VERSION | (long)count << 16 | (long)workerId << 32 | (long)flags << 48);
+        RecordWords.put(buffer, offset + 8, (batchSeq & 0xFFFF_FFFFL) | (long)params.zone() << 32
+            | ((flags & FLAG_PIPELINE) != 0 ? (long)(postCtTable & 0xFFFF) << 48 : 0));
+        RecordWords.put(buffer, offset + 16, (params.markValue() & 0xFFFF_FFFFL) | (long)params.markMask() << 32);
+        RecordWords.put(buffer, offset + 24, params.labelValueLo());
+        RecordWords.put(buffer, offset + 32, params.labelValueHi());
+        RecordWords.put(buffer, offset + 40, params.labelMaskLo());
+        RecordWords.put(buffer, offset + 48, params.labelMaskHi());
+        RecordWords.put(buffer, offset + 56, nowMs);
         if (params.nat() != null)
         {
             params.nat().writeTo(buffer, offset + HEADER_LENGTH);

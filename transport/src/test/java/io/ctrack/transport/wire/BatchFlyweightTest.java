@@ -288,4 +288,32 @@ class BatchFlyweightTest
         request.writeTo(out, 0);
         return java.util.HexFormat.of().formatHex(out.byteArray());
     }
+
+    @Test
+    void headerWithItsFlagsAndTableInOneCallWritesWhatTheStepByStepCallsWrite()
+    {
+        final ExecParams params = ExecParams.commit(0x0A0B).mark(0x11223344, 0x55667788).label(1, 2, 3, 4);
+        final UnsafeBuffer stepwise = new UnsafeBuffer(new byte[BatchFlyweight.HEADER_LENGTH]);
+        final UnsafeBuffer once = new UnsafeBuffer(new byte[BatchFlyweight.HEADER_LENGTH]);
+        for (final int extra : new int[] { 0, BatchFlyweight.FLAG_COMPACT, BatchFlyweight.FLAG_PIPELINE,
+            BatchFlyweight.FLAG_COMPACT | BatchFlyweight.FLAG_PIPELINE })
+        {
+            stepwise.setMemory(0, stepwise.capacity(), (byte)0x77);
+            once.setMemory(0, once.capacity(), (byte)0x77);
+            final BatchFlyweight a = new BatchFlyweight().wrap(stepwise, 0).header(9, 3, 77, 123_456L, params);
+            if ((extra & BatchFlyweight.FLAG_PIPELINE) != 0)
+            {
+                a.pipeline(5);
+            }
+            if ((extra & BatchFlyweight.FLAG_COMPACT) != 0)
+            {
+                a.addFlags(BatchFlyweight.FLAG_COMPACT);
+            }
+            final BatchFlyweight b = new BatchFlyweight().wrap(once, 0).header(9, 3, 77, 123_456L, params, extra, 5);
+            assertEquals(java.util.HexFormat.of().formatHex(stepwise.byteArray()),
+                java.util.HexFormat.of().formatHex(once.byteArray()), "flags " + extra);
+            assertEquals(a.requestOffset(3), b.requestOffset(3));
+            assertEquals(a.fieldsOffset(3), b.fieldsOffset(3));
+        }
+    }
 }
