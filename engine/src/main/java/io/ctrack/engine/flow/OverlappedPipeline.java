@@ -184,6 +184,7 @@ public final class OverlappedPipeline
             // The buckets must not meet a batch of the new rules before every batch of the old ones is done.
             drain();
             lastGeneration = tables.generation();
+            paramsOf.clear();
         }
         while (submitted - delivered == slots.length)
         {
