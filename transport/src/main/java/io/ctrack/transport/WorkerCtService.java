@@ -49,11 +49,17 @@ public final class WorkerCtService implements AsyncCtService
     public void ctSinglePass(final FrameBatch frames, final ExecParams params, final int postCtTable,
         final int generation, final DirectBuffer fields, final long nowMs, final MutableDirectBuffer verdicts)
     {
+        worker.process(frames, params, nowMs, verdicts, 0, singlePass(postCtTable, fields));
+    }
+
+    /** The options of a single-pass submission: 64-byte verdicts, the post-ct table, the fields records. */
+    private PacketWorker.Options singlePass(final int postCtTable, final DirectBuffer fields)
+    {
         options.clear();
         options.verdictStride = Verdict.NAT_LENGTH;
         options.postCtTable = postCtTable;
         options.fieldRecords = fields;
-        worker.process(frames, params, nowMs, verdicts, 0, options);
+        return options;
     }
 
     @Override
@@ -67,11 +73,7 @@ public final class WorkerCtService implements AsyncCtService
         final int generation, final DirectBuffer fields, final long nowMs, final MutableDirectBuffer verdicts,
         final long tag)
     {
-        options.clear();
-        options.verdictStride = Verdict.NAT_LENGTH;
-        options.postCtTable = postCtTable;
-        options.fieldRecords = fields;
-        return worker.submit(frames, params, nowMs, verdicts, 0, tag + 1, options) >= 0;
+        return worker.submit(frames, params, nowMs, verdicts, 0, tag + 1, singlePass(postCtTable, fields)) >= 0;
     }
 
     @Override
