@@ -242,6 +242,21 @@ class PacketWorkerTest
 
     @Test
     @Timeout(30)
+    void shouldReachEveryBucketWholeWithASinglePassBatchOf256WithTheDefaultFrames()
+    {
+        // What lets a pipeline overlap batches of 256 (OverlappedPipeline): each bucket's share in one message.
+        try (BucketHarness harness = new BucketHarness(BucketHarness.defaultConfig(), 2))
+        {
+            assertEquals(286, harness.worker(0, 1).singlePassCapacity(), "64-byte requests with 48-byte fields");
+        }
+        try (BucketHarness harness = new BucketHarness(BucketHarness.defaultConfig().withMtu(8192), 0))
+        {
+            assertEquals(71, harness.worker(0, 1).singlePassCapacity());
+        }
+    }
+
+    @Test
+    @Timeout(30)
     void shouldSplitABatchTooLargeForOneFrameAndCollectEveryVerdict()
     {
         final List<byte[]> frames = new ArrayList<>();
