@@ -22,7 +22,6 @@ final class BucketProcessor implements BucketEndpoint.BatchProcessor
     private final ConnTable table;
     private final BucketEndpoint endpoint;
     private final NatBucket nat;
-    private final PacketFields record = new PacketFields();
     private final ExecParams pipelineParams = new ExecParams();
     /** The flags of the batch being processed (read at its first request). */
     private int flags;
@@ -83,7 +82,7 @@ final class BucketProcessor implements BucketEndpoint.BatchProcessor
                 state.stage.begin();
             }
             final int at = batch.fieldsOffset(i);
-            state.stage.first(request, record.readFrom(batch.buffer(), at),
+            state.stage.first(request, batch.buffer(), at,
                 batch.buffer().getInt(at + PacketFields.GENERATION_OFFSET, ByteOrder.LITTLE_ENDIAN), verdict.buffer(),
                 verdict.offset(), answered);
         }

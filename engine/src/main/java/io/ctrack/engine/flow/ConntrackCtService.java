@@ -16,7 +16,6 @@ public final class ConntrackCtService implements AsyncCtService
     private final org.agrona.collections.LongArrayQueue finished = new org.agrona.collections.LongArrayQueue();
     private final Conntrack conntrack;
     private final SinglePassStage stage;
-    private final PacketFields record = new PacketFields();
     private final Verdict verdict = new Verdict();
     private volatile FlowTables tables;
 
@@ -46,7 +45,7 @@ public final class ConntrackCtService implements AsyncCtService
     {
         stage.begin();
         conntrack.execute(frames, params, null, nowMs, verdicts, 0, Verdict.NAT_LENGTH, false,
-            (i, request, v, answered) -> stage.first(request, record.readFrom(fields, i * PacketFields.LENGTH),
+            (i, request, v, answered) -> stage.first(request, fields, i * PacketFields.LENGTH,
                 generation, verdicts, i * Verdict.NAT_LENGTH, answered));
         stage.second(tables, postCtTable, params, nowMs);
         for (int i = 0; i < frames.count(); i++)

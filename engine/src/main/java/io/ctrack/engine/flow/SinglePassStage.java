@@ -58,15 +58,16 @@ public final class SinglePassStage
 
     /**
      * Records packet {@code count} of the run after the table tracked it: its request, its fields (the record the
-     * pipeline sent), where its verdict is, and whether the table answered it (held or forwarded packets are not
-     * evaluated here).
+     * pipeline sent, at {@code recordOffset} of {@code records}), where its verdict is, and whether the table
+     * answered it (held or forwarded packets are not evaluated here).
      */
-    public void first(final CtRequest request, final PacketFields packetFields, final int generation,
-        final org.agrona.MutableDirectBuffer verdictBuffer, final int verdictOffset, final boolean tableAnswered)
+    public void first(final CtRequest request, final org.agrona.DirectBuffer records, final int recordOffset,
+        final int generation, final org.agrona.MutableDirectBuffer verdictBuffer, final int verdictOffset,
+        final boolean tableAnswered)
     {
         ensure(count + 1);
         requests[count].copyFrom(request);
-        fields[count].copyFrom(packetFields);
+        fields[count].readFrom(records, recordOffset);
         generations[count] = generation;
         verdictBuffers[count] = verdictBuffer;
         verdictOffsets[count] = verdictOffset;
