@@ -30,9 +30,9 @@ public record TransportConfig(
 
     public TransportConfig
     {
-        if (mtu < 4096 || mtu % 32 != 0 || mtu > termLength / 8)
+        if (mtu < 1024 || mtu % 32 != 0 || mtu > termLength / 8)
         {
-            throw new IllegalArgumentException("the MTU (" + mtu + ") must be a multiple of 32 from 4096 to an eighth "
+            throw new IllegalArgumentException("the MTU (" + mtu + ") must be a multiple of 32 from 1024 to an eighth "
                 + "of the term length (" + termLength + " / 8 = " + termLength / 8 + ", Aeron's largest message)");
         }
         if (publishTimeoutNs < 0 || verdictTimeoutNs <= publishTimeoutNs)
