@@ -346,10 +346,7 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
             // (an envelope and queue nodes), and an idle bucket going round it millions of times a second kept the
             // collector busy (a young collection a second under steady traffic). The other actors of the thread
             // wait at most that long.
-            // First let a packet thread waiting for a core have this one (more threads than cores): an idle bucket
-            // spinning through its time slice kept it from the packets it waits for.
-            Thread.yield();
-            final long lookUntil = System.nanoTime() + IDLE_LOOK_NS;
+            final long lookUntil = now + IDLE_LOOK_NS;
             int looks = 0;
             while (true)
             {
