@@ -7,9 +7,11 @@ import io.ctrack.engine.flow.OverlappedPipeline;
 import io.ctrack.engine.flow.PipelineRunner;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.testing.RandomPipelines;
+import io.ctrack.engine.testing.TestPackets;
 import io.ctrack.engine.testing.Traffic;
 import io.ctrack.transport.WorkerCtService;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -115,6 +117,61 @@ class ShardedOverlapTest
         {
             NodeTesting.close(recNode);
             NodeTesting.close(ovNode);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldDeliverEveryBatchWhenABucketFailsWithBatchesInFlight()
+    {
+        final ShardedNode node = ShardedNode.start(NodeTesting.settings("overlap-fail", 4));
+        try
+        {
+            final FlowTables tables = new FlowParser(RandomPipelines.NAT).parse(RandomPipelines.FIREWALL, 1);
+            node.flowTables(tables);
+            final OverlappedPipeline overlapped = new OverlappedPipeline(new WorkerCtService(node.newWorker(8)), 32, 4);
+            final long[] delivered = { 0, 0 };
+            overlapped.listener((number, results) ->
+            {
+                for (int i = 0; i < results.count(); i++)
+                {
+                    delivered[0]++;
+                    // A packet its bucket dropped has no state and, past table 0, no action.
+                    delivered[1] += results.ctState(i) == 0 ? 1 : 0;
+                }
+            });
+            final Random r = new Random(5);
+            final int batches = 200;
+            for (int batch = 0; batch < batches; batch++)
+            {
+                if (batch == 60)
+                {
+                    for (int b = 0; b < node.buckets(); b++)
+                    {
+                        node.bucketRefs().get(b).tell(new BucketActor.InjectFault("test", 5));
+                    }
+                }
+                final byte[][] frames = new byte[32][];
+                final int[] inPorts = new int[32];
+                for (int i = 0; i < 32; i++)
+                {
+                    frames[i] = TestPackets.ipv4("10.0." + r.nextInt(4) + "." + (1 + r.nextInt(50)), "10.9.0.1")
+                        .udp(1000 + r.nextInt(8), 53).payload(4).build();
+                    inPorts[i] = 1;
+                }
+                overlapped.submit(tables, Traffic.batchOf(List.of(frames)), inPorts, 1_000 + batch);
+            }
+            overlapped.drain();
+            assertEquals(batches * 32L, delivered[0], "every packet delivered");
+            final long dropped = node.counterTotals()[EngineCounter.DROPPED_BUCKET_FAILURE.id()];
+            assertTrue(dropped > 0, "the faults fired");
+            assertEquals(dropped, delivered[1], "the dropped packets, and only they, without state");
+            // What a failing bucket tracked before its fault in that message (at most 5 each) is finished late.
+            assertTrue(overlapped.lateCount() <= 4 * 5, "finished late: " + overlapped.lateCount());
+        }
+        finally
+        {
+            NodeTesting.close(node);
         }
     }
 }

@@ -22,8 +22,10 @@ import java.util.Map;
  * <p>
  * Results are handed to a {@link Listener} in submission order. Rules changed with batches in flight: the runner
  * waits for them before it submits a batch of a new generation; a bucket that meets another generation anyway
- * (its rules changed behind the runner's back) leaves the packets to this thread, which finishes them late
- * ({@link #lateCount}, possibly after later batches were tracked). Not thread-safe: one per packet thread.
+ * (its rules changed behind the runner's back), or that fails later in a message (the packets it tracked before
+ * the failure were not evaluated; the later ones are answered "dropped"), leaves packets to this thread, which
+ * finishes them late ({@link #lateCount}, possibly after later batches were tracked). Not thread-safe: one per
+ * packet thread.
  */
 public final class OverlappedPipeline
 {
@@ -138,8 +140,9 @@ public final class OverlappedPipeline
     }
 
     /**
-     * Packets a bucket tracked but could not finish (its rules changed behind this runner), finished by this thread
-     * after their batch, possibly after later batches were tracked (see the class comment).
+     * Packets a bucket tracked but did not finish (its rules changed behind this runner, or it failed later in the
+     * same message), finished by this thread after their batch, possibly after later batches were tracked (see the
+     * class comment).
      */
     public long lateCount()
     {
