@@ -6,7 +6,6 @@ import io.ctrack.engine.ct.Verdict;
 import io.ctrack.engine.flow.AsyncCtService;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.collections.LongArrayQueue;
 
 import java.util.function.LongConsumer;
 
@@ -19,7 +18,7 @@ public final class WorkerCtService implements AsyncCtService
     private final PacketWorker worker;
     private final PacketWorker.Options options = new PacketWorker.Options();
     /** Tags of started batches whose verdicts are in, until {@link #poll} reports them. */
-    private final LongArrayQueue finished = new LongArrayQueue();
+    private final Finished finished = new Finished();
 
     /** Takes the worker's completion callback: started batches are reported by {@link #poll}. */
     public WorkerCtService(final PacketWorker worker)
@@ -30,7 +29,7 @@ public final class WorkerCtService implements AsyncCtService
         {
             if (userTag > 0)
             {
-                finished.addLong(userTag - 1);
+                finished.add(userTag - 1);
             }
         });
     }
@@ -80,12 +79,6 @@ public final class WorkerCtService implements AsyncCtService
     public int poll(final LongConsumer done)
     {
         worker.poll();
-        int count = 0;
-        while (!finished.isEmpty())
-        {
-            done.accept(finished.pollLong());
-            count++;
-        }
-        return count;
+        return finished.reportTo(done);
     }
 }

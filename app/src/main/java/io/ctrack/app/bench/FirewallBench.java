@@ -125,10 +125,7 @@ final class FirewallBench implements Runnable
         {
             node.flowTables(tables);
             final WorkerCtService service = new WorkerCtService(node.newWorker(16));
-            final String why = overlap <= 1 ? "--overlap " + overlap : OverlappedPipeline.ineligibility(tables) != null
-                ? OverlappedPipeline.ineligibility(tables) : batch > service.maxWholeRun()
-                ? "a batch of " + batch + " may not reach a bucket in one message (at most " + service.maxWholeRun() + ")"
-                : null;
+            final String why = whyOneAtATime(tables, service.maxWholeRun());
             if (m == PipelineRunner.Mode.SINGLE_PASS && why == null)
             {
                 final OverlappedPipeline overlapped = new OverlappedPipeline(service, batch, overlap);
@@ -173,6 +170,22 @@ final class FirewallBench implements Runnable
             }
             return drive(new PipelineRunner(service, m, batch), tables, traffic, m, count, out);
         }
+    }
+
+    /** Why single-pass must run one batch at a time here, or null if its batches may overlap. */
+    private String whyOneAtATime(final FlowTables tables, final int maxWholeRun)
+    {
+        if (overlap <= 1)
+        {
+            return "--overlap " + overlap;
+        }
+        final String ineligible = OverlappedPipeline.ineligibility(tables);
+        if (ineligible != null)
+        {
+            return ineligible;
+        }
+        return batch > maxWholeRun
+            ? "a batch of " + batch + " may not reach a bucket in one message (at most " + maxWholeRun + ")" : null;
     }
 
     /** Where the bench's batches go: a pipeline, one batch at a time or overlapped. */

@@ -29,4 +29,27 @@ public interface AsyncCtService extends CtService
 
     /** Reports the tag of every started batch whose verdicts are all in (in any order); returns how many. */
     int poll(LongConsumer finished);
+
+    /** The tags of started batches that are done, until {@link AsyncCtService#poll} reports them. Not thread-safe. */
+    final class Finished
+    {
+        private final org.agrona.collections.LongArrayQueue tags = new org.agrona.collections.LongArrayQueue();
+
+        public void add(final long tag)
+        {
+            tags.addLong(tag);
+        }
+
+        /** Reports every tag, oldest first; returns how many. */
+        public int reportTo(final LongConsumer finished)
+        {
+            int count = 0;
+            while (!tags.isEmpty())
+            {
+                finished.accept(tags.pollLong());
+                count++;
+            }
+            return count;
+        }
+    }
 }

@@ -13,7 +13,7 @@ import org.agrona.MutableDirectBuffer;
  */
 public final class ConntrackCtService implements AsyncCtService
 {
-    private final org.agrona.collections.LongArrayQueue finished = new org.agrona.collections.LongArrayQueue();
+    private final Finished finished = new Finished();
     private final Conntrack conntrack;
     private final SinglePassStage stage;
     private final Verdict verdict = new Verdict();
@@ -72,19 +72,13 @@ public final class ConntrackCtService implements AsyncCtService
         final long tag)
     {
         ctSinglePass(frames, params, postCtTable, generation, fields, nowMs, verdicts);
-        finished.addLong(tag);
+        finished.add(tag);
         return true;
     }
 
     @Override
     public int poll(final java.util.function.LongConsumer done)
     {
-        int count = 0;
-        while (!finished.isEmpty())
-        {
-            done.accept(finished.pollLong());
-            count++;
-        }
-        return count;
+        return finished.reportTo(done);
     }
 }

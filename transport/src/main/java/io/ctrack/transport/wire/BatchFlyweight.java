@@ -89,15 +89,6 @@ public final class BatchFlyweight
     /** Bytes of a per-request fields record of a pipeline batch. */
     public static final int FIELDS_RECORD_LENGTH = 48;
 
-    /** Marks the batch as single-pass: the bucket evaluates table {@code table} after ct, with the field records. */
-    public BatchFlyweight pipeline(final int table)
-    {
-        buffer.putShort(offset + 6, (short)(flags() | FLAG_PIPELINE), ORDER);
-        buffer.putShort(offset + 14, (short)table, ORDER);
-        layout();
-        return this;
-    }
-
     public int postCtTable()
     {
         return buffer.getShort(offset + 14, ORDER) & 0xFFFF;
@@ -170,7 +161,8 @@ public final class BatchFlyweight
 
     /**
      * Writes the header for {@code count} requests with {@code extraFlags} ({@link #FLAG_COMPACT},
-     * {@link #FLAG_PIPELINE}) and, for a pipeline, its post-ct table: the layout computed once, one bounds check.
+     * {@link #FLAG_PIPELINE}: single-pass, the bucket evaluates table {@code postCtTable} after ct, with the field
+     * records): the layout computed once, one bounds check.
      */
     public BatchFlyweight header(final int count, final int workerId, final int batchSeq, final long nowMs,
         final ExecParams params, final int extraFlags, final int postCtTable)

@@ -300,15 +300,13 @@ class BatchFlyweightTest
         {
             stepwise.setMemory(0, stepwise.capacity(), (byte)0x77);
             once.setMemory(0, once.capacity(), (byte)0x77);
+            // Step by step, as the wire format says: the flags or'ed in, the post-ct table at bytes 14-15.
             final BatchFlyweight a = new BatchFlyweight().wrap(stepwise, 0).header(9, 3, 77, 123_456L, params);
             if ((extra & BatchFlyweight.FLAG_PIPELINE) != 0)
             {
-                a.pipeline(5);
+                stepwise.putShort(14, (short)5, LE);
             }
-            if ((extra & BatchFlyweight.FLAG_COMPACT) != 0)
-            {
-                a.addFlags(BatchFlyweight.FLAG_COMPACT);
-            }
+            a.addFlags(extra);
             final BatchFlyweight b = new BatchFlyweight().wrap(once, 0).header(9, 3, 77, 123_456L, params, extra, 5);
             assertEquals(java.util.HexFormat.of().formatHex(stepwise.byteArray()),
                 java.util.HexFormat.of().formatHex(once.byteArray()), "flags " + extra);
