@@ -14,7 +14,10 @@ import org.agrona.DirectBuffer;
 /**
  * The packet thread's half of tracking: parse the frame, hold or reassemble fragments, and either extract the
  * connection key into a {@link CtRequest} for the table that owns it, or answer at once (invalid packets and
- * held fragments never need a table). One per packet thread; nothing is allocated per packet.
+ * held fragments never need a table). The common frame (untagged Ethernet, a plain IPv4 header, UDP or TCP, all
+ * valid) takes {@link ConnKeyExtractor#extractIpv4Fast}, one pass over its fixed headers; every other frame, and
+ * every frame that fails a check there, takes the general path, which alone decides what is invalid. One per
+ * packet thread; nothing is allocated per packet.
  */
 public final class PacketPreprocessor
 {
@@ -50,6 +53,10 @@ public final class PacketPreprocessor
     public int prepare(final DirectBuffer buffer, final int offset, final int length, final int zone, final long tag,
         final long nowMs, final CtRequest request, final Verdict verdict)
     {
+        if (extractor.extractIpv4Fast(buffer, offset, length, zone, request) == ConnKeyExtractor.OK)
+        {
+            return TRACK;
+        }
         parser.parse(buffer, offset, length, frame);
         ParsedFrame toTrack = frame;
         boolean verifyIpChecksum = true;

@@ -4,6 +4,7 @@ import io.ctrack.engine.packet.Checksums;
 import io.ctrack.engine.packet.Crc32c;
 import io.ctrack.engine.packet.Ipv6ExtHeaders;
 import io.ctrack.engine.packet.ParsedFrame;
+import io.ctrack.engine.packet.RecordWords;
 import io.ctrack.engine.status.EngineCounter;
 import org.agrona.DirectBuffer;
 
@@ -100,6 +101,104 @@ public final class ConnKeyExtractor
         }
         return result;
     }
+
+    /**
+     * The common frame in one pass, without {@link io.ctrack.engine.packet.FrameParser}: untagged Ethernet, an
+     * IPv4 header of 20 bytes with a good checksum, not a fragment, and a valid UDP or TCP header with non-zero
+     * ports. Returns {@link #OK} with {@code request} filled exactly as the parser and {@link #extract} would fill
+     * it, or {@link #NOT_FAST} (with {@code request} untouched) for every other frame, valid or not, which then
+     * takes the general path. Reads the fixed headers as four words after one bounds check of them; a TCP
+     * segment's checksum and options are read as the general path reads them.
+     */
+    public int extractIpv4Fast(final DirectBuffer frame, final int offset, final int length, final int zone,
+        final CtRequest request)
+    {
+        if (length < FAST_UDP_FRAME)
+        {
+            return NOT_FAST;
+        }
+        RecordWords.check(frame, offset, FAST_UDP_FRAME);
+        // Big-endian words over bytes 12-19 (EtherType, version/IHL, TOS, total length, id), 20-27 (fragment
+        // field, TTL, protocol, checksum, source high half) and 28-35 (source low half, destination, first port).
+        final long w12 = Long.reverseBytes(RecordWords.get(frame, offset + 12));
+        final long w20 = Long.reverseBytes(RecordWords.get(frame, offset + 20));
+        final long w28 = Long.reverseBytes(RecordWords.get(frame, offset + 28));
+        if ((w12 >>> 40) != FAST_ETH_IPV4_IHL5)
+        {
+            return NOT_FAST;
+        }
+        final int totalLength = (int)(w12 >>> 16) & 0xFFFF;
+        final int size = length - ETH_HEADER_LENGTH;
+        if (totalLength < IPV4_HEADER_LENGTH || totalLength > size || size - totalLength > 0xFFFF
+            || ((w20 >>> 48) & (IP_MORE_FRAGMENTS | IP_FRAG_OFF_MASK)) != 0)
+        {
+            return NOT_FAST;
+        }
+        final long headerSum = ((w12 >>> 32) & 0xFFFF) + (w12 & 0xFFFF_FFFFL) + (w20 >>> 32) + (w20 & 0xFFFF_FFFFL)
+            + (w28 >>> 48) + ((w28 >>> 16) & 0xFFFF_FFFFL);
+        if (Checksums.finish(headerSum) != 0)
+        {
+            return NOT_FAST;
+        }
+        final int proto = (int)(w20 >>> 32) & 0xFF;
+        final int l4 = offset + ETH_HEADER_LENGTH + IPV4_HEADER_LENGTH;
+        final int l4Size = totalLength - IPV4_HEADER_LENGTH;
+        final long w34 = Long.reverseBytes(RecordWords.get(frame, l4));
+        final int srcL4 = (int)(w34 >>> 32) & 0xFFFF_0000;
+        final int dstL4 = (int)(w34 >>> 32) << 16;
+        if (srcL4 == 0 || dstL4 == 0)
+        {
+            return NOT_FAST;
+        }
+        final long srcAddr = (w20 & 0xFFFF) << 16 | w28 >>> 48;
+        final long dstAddr = (w28 >>> 16) & 0xFFFF_FFFFL;
+        if (proto == IPPROTO_UDP)
+        {
+            final int udpLength = (int)(w34 >>> 16) & 0xFFFF;
+            if (l4Size < UDP_HEADER_LENGTH || udpLength < UDP_HEADER_LENGTH || udpLength > l4Size
+                || ((w34 & 0xFFFF) != 0 && !Checksums.ipv4UpperLayerValid(frame, offset + ETH_HEADER_LENGTH, l4, l4Size)))
+            {
+                return NOT_FAST;
+            }
+            request.l4Type((int)(w34 >>> 56));
+        }
+        else if (proto == IPPROTO_TCP)
+        {
+            if (l4Size < TCP_HEADER_LENGTH)
+            {
+                return NOT_FAST;
+            }
+            final int control = frame.getShort(l4 + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            final int headerLength = (control >>> 12) * 4;
+            if (headerLength < TCP_HEADER_LENGTH || headerLength > l4Size
+                || !Checksums.ipv4UpperLayerValid(frame, offset + ETH_HEADER_LENGTH, l4, l4Size))
+            {
+                return NOT_FAST;
+            }
+            final int flags = control & 0x0FFF;
+            buffer = frame;
+            request.tcp(
+                frame.getInt(l4 + 4, ByteOrder.BIG_ENDIAN),
+                frame.getInt(l4 + 8, ByteOrder.BIG_ENDIAN),
+                frame.getShort(l4 + 14, ByteOrder.BIG_ENDIAN) & 0xFFFF,
+                flags,
+                l4Size - headerLength,
+                (flags & TCP_SYN) != 0 ? windowScale(l4, headerLength) : 0);
+        }
+        else
+        {
+            return NOT_FAST;
+        }
+        request.zone(zone).inState(0).srcL4(srcL4).dstL4(dstL4).flags(0).nwProto(proto).src(0, srcAddr).dst(0, dstAddr)
+            .hash(SymmetricHash.ipv4((int)srcAddr, srcL4, (int)dstAddr, dstL4, proto, zone & 0xFFFF));
+        return OK;
+    }
+
+    /** {@link #extractIpv4Fast}: the frame is not one it handles; take the general path. */
+    public static final int NOT_FAST = -2;
+    /** Untagged Ethernet, IPv4, version 4 and a 20-byte header: bytes 12-14 of the frame. */
+    private static final long FAST_ETH_IPV4_IHL5 = (long)ETH_TYPE_IPV4 << 8 | 0x45;
+    private static final int FAST_UDP_FRAME = ETH_HEADER_LENGTH + IPV4_HEADER_LENGTH + UDP_HEADER_LENGTH;
 
     private int extractL4(final int proto, final int l3, final int l4, final int size)
     {

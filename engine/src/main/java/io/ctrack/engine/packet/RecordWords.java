@@ -9,8 +9,9 @@ import java.nio.ByteOrder;
 /**
  * Little-endian 64-bit words of a fixed-size record, read and written without a bounds check per word: the caller
  * checks the whole record once ({@link #check}), then moves its words. For the records the packet path moves by
- * the million (requests, verdicts), where Agrona's check on every access would cost more than the moves; packet
- * bytes themselves are always read through the checked accessors.
+ * the million (requests, verdicts), where Agrona's check on every access would cost more than the moves. Packet
+ * bytes are read through the checked accessors, except the fixed Ethernet, IPv4 and UDP/TCP words the key
+ * extractor's fast path reads after one check of them ({@code ConnKeyExtractor.extractIpv4Fast}).
  */
 public final class RecordWords
 {
