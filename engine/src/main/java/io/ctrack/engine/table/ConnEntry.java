@@ -1,6 +1,7 @@
 package io.ctrack.engine.table;
 
 import io.ctrack.engine.timeout.TimeoutAttr;
+import io.ctrack.engine.timeout.TimeoutPolicies;
 
 import static io.ctrack.engine.table.ConnStore.*;
 
@@ -12,15 +13,18 @@ import static io.ctrack.engine.table.ConnStore.*;
 public final class ConnEntry
 {
     private final ConnTableStorage table;
+    /** The default policy's timeouts in milliseconds by attribute ordinal: the policies' live array. */
+    private final long[] defaultMillis;
     long[] d;
     int b;
     int ref;
     ConnStore store;
     boolean creating;
 
-    ConnEntry(final ConnTableStorage table)
+    ConnEntry(final ConnTableStorage table, final long[] defaultMillis)
     {
         this.table = table;
+        this.defaultMillis = defaultMillis;
     }
 
     ConnEntry wrap(final ConnStore store, final int ref)
@@ -119,7 +123,10 @@ public final class ConnEntry
     /** Sets the expiration to {@code nowMs} plus {@code attr} of the connection's timeout policy. */
     public void expireAfter(final TimeoutAttr attr, final long nowMs)
     {
-        final long expiration = nowMs + table.timeoutMillis((int)(d[b + META] >>> Meta.POLICY_SHIFT) & 0xFFFF, attr);
+        // Most connections have the default policy: read its array straight, not through the policies' lookup.
+        final int policy = (int)(d[b + META] >>> Meta.POLICY_SHIFT) & 0xFFFF;
+        final long expiration = nowMs + (policy == TimeoutPolicies.DEFAULT_POLICY
+            ? defaultMillis[attr.ordinal()] : table.timeoutMillis(policy, attr));
         final long previous = d[b + EXPIRATION];
         d[b + EXPIRATION] = expiration;
         if (!creating && expiration < previous)

@@ -37,8 +37,8 @@ abstract class ConnTableStorage implements ExpiryWheel.ExpiredSink
     final TimeoutPolicies policies;
     final Admission admission;
     final EngineCounters counters;
-    final ConnEntry entry = new ConnEntry(this);
-    final ConnEntry view = new ConnEntry(this);
+    final ConnEntry entry;
+    final ConnEntry view;
     final long idBase;
     long nextId = 1;
     final ConnIndex index;
@@ -52,6 +52,8 @@ abstract class ConnTableStorage implements ExpiryWheel.ExpiredSink
         final EngineCounters counters)
     {
         this.policies = policies;
+        this.entry = new ConnEntry(this, policies.defaultMillis());
+        this.view = new ConnEntry(this, policies.defaultMillis());
         this.admission = admission;
         this.counters = counters;
         this.idBase = (long)config.tableId() << 40;

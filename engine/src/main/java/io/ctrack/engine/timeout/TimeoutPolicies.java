@@ -47,6 +47,15 @@ public final class TimeoutPolicies
     }
 
     /** Seconds for {@code attr} under policy {@code policyId} (defaults if the policy does not exist). */
+    /**
+     * The default policy's timeouts in milliseconds, indexed by {@link TimeoutAttr#ordinal()}: the live array, kept
+     * current in place when the default policy changes. For the table's per-packet path; callers must not write it.
+     */
+    public long[] defaultMillis()
+    {
+        return defaultPolicyMs;
+    }
+
     public int seconds(final int policyId, final TimeoutAttr attr)
     {
         final int[][] byId = secondsById;
