@@ -79,6 +79,23 @@ class OtherTrackerTest
     }
 
     @Test
+    void shouldSeeTheDefaultPolicyChangeOnTheNextPacketOfAnExistingConnection()
+    {
+        ct.flags(request, T0);
+        ct.flags(request, T0 + 100);
+        assertEquals(T0 + 100 + 60_000, expiration(request, T0 + 100));
+        final int[] seconds = new int[TimeoutAttr.count()];
+        Arrays.fill(seconds, -1);
+        seconds[TimeoutAttr.UDP_SINGLE.ordinal()] = 7;
+        ct.conntrack().policies().setPolicy(0, seconds);
+        ct.flags(request, T0 + 200);
+        assertEquals(T0 + 200 + 7_000, expiration(request, T0 + 200));
+        ct.conntrack().policies().deletePolicy(0);
+        ct.flags(request, T0 + 300);
+        assertEquals(T0 + 300 + 60_000, expiration(request, T0 + 300));
+    }
+
+    @Test
     void shouldUseDefaultTimeoutsOf60And60And30Seconds()
     {
         ct.flags(request, T0);
