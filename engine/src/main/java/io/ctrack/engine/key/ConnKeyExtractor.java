@@ -140,58 +140,77 @@ public final class ConnKeyExtractor
         {
             return NOT_FAST;
         }
+        // The transport parts are methods of their own, so that each stays small enough for the JIT to inline.
         final int proto = (int)(w20 >>> 32) & 0xFF;
+        if (proto == IPPROTO_UDP)
+        {
+            return udpFast(frame, offset, totalLength - IPV4_HEADER_LENGTH, zone, w20, w28, request);
+        }
+        if (proto == IPPROTO_TCP)
+        {
+            return tcpFast(frame, offset, totalLength - IPV4_HEADER_LENGTH, zone, w20, w28, request);
+        }
+        return NOT_FAST;
+    }
+
+    private static int udpFast(final DirectBuffer frame, final int offset, final int l4Size, final int zone,
+        final long w20, final long w28, final CtRequest request)
+    {
         final int l4 = offset + ETH_HEADER_LENGTH + IPV4_HEADER_LENGTH;
-        final int l4Size = totalLength - IPV4_HEADER_LENGTH;
         final long w34 = Long.reverseBytes(RecordWords.get(frame, l4));
         final int srcL4 = (int)(w34 >>> 32) & 0xFFFF_0000;
         final int dstL4 = (int)(w34 >>> 32) << 16;
-        if (srcL4 == 0 || dstL4 == 0)
+        final int udpLength = (int)(w34 >>> 16) & 0xFFFF;
+        if (srcL4 == 0 || dstL4 == 0 || l4Size < UDP_HEADER_LENGTH || udpLength < UDP_HEADER_LENGTH
+            || udpLength > l4Size
+            || ((w34 & 0xFFFF) != 0 && !Checksums.ipv4UpperLayerValid(frame, offset + ETH_HEADER_LENGTH, l4, l4Size)))
         {
             return NOT_FAST;
         }
+        request.l4Type((int)(w34 >>> 56));
+        fillFast(request, zone, IPPROTO_UDP, w20, w28, srcL4, dstL4);
+        return OK;
+    }
+
+    private int tcpFast(final DirectBuffer frame, final int offset, final int l4Size, final int zone,
+        final long w20, final long w28, final CtRequest request)
+    {
+        final int l4 = offset + ETH_HEADER_LENGTH + IPV4_HEADER_LENGTH;
+        if (l4Size < TCP_HEADER_LENGTH)
+        {
+            return NOT_FAST;
+        }
+        final int ports = frame.getInt(l4, ByteOrder.BIG_ENDIAN);
+        final int srcL4 = ports & 0xFFFF_0000;
+        final int dstL4 = ports << 16;
+        final int control = frame.getShort(l4 + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        final int headerLength = (control >>> 12) * 4;
+        if (srcL4 == 0 || dstL4 == 0 || headerLength < TCP_HEADER_LENGTH || headerLength > l4Size
+            || !Checksums.ipv4UpperLayerValid(frame, offset + ETH_HEADER_LENGTH, l4, l4Size))
+        {
+            return NOT_FAST;
+        }
+        final int flags = control & 0x0FFF;
+        buffer = frame;
+        request.tcp(
+            frame.getInt(l4 + 4, ByteOrder.BIG_ENDIAN),
+            frame.getInt(l4 + 8, ByteOrder.BIG_ENDIAN),
+            frame.getShort(l4 + 14, ByteOrder.BIG_ENDIAN) & 0xFFFF,
+            flags,
+            l4Size - headerLength,
+            (flags & TCP_SYN) != 0 ? windowScale(l4, headerLength) : 0);
+        fillFast(request, zone, IPPROTO_TCP, w20, w28, srcL4, dstL4);
+        return OK;
+    }
+
+    /** The fields both fast transports set: the key from the IPv4 words, the zone, no flags, the hash. */
+    private static void fillFast(final CtRequest request, final int zone, final int proto, final long w20,
+        final long w28, final int srcL4, final int dstL4)
+    {
         final long srcAddr = (w20 & 0xFFFF) << 16 | w28 >>> 48;
         final long dstAddr = (w28 >>> 16) & 0xFFFF_FFFFL;
-        if (proto == IPPROTO_UDP)
-        {
-            final int udpLength = (int)(w34 >>> 16) & 0xFFFF;
-            if (l4Size < UDP_HEADER_LENGTH || udpLength < UDP_HEADER_LENGTH || udpLength > l4Size
-                || ((w34 & 0xFFFF) != 0 && !Checksums.ipv4UpperLayerValid(frame, offset + ETH_HEADER_LENGTH, l4, l4Size)))
-            {
-                return NOT_FAST;
-            }
-            request.l4Type((int)(w34 >>> 56));
-        }
-        else if (proto == IPPROTO_TCP)
-        {
-            if (l4Size < TCP_HEADER_LENGTH)
-            {
-                return NOT_FAST;
-            }
-            final int control = frame.getShort(l4 + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-            final int headerLength = (control >>> 12) * 4;
-            if (headerLength < TCP_HEADER_LENGTH || headerLength > l4Size
-                || !Checksums.ipv4UpperLayerValid(frame, offset + ETH_HEADER_LENGTH, l4, l4Size))
-            {
-                return NOT_FAST;
-            }
-            final int flags = control & 0x0FFF;
-            buffer = frame;
-            request.tcp(
-                frame.getInt(l4 + 4, ByteOrder.BIG_ENDIAN),
-                frame.getInt(l4 + 8, ByteOrder.BIG_ENDIAN),
-                frame.getShort(l4 + 14, ByteOrder.BIG_ENDIAN) & 0xFFFF,
-                flags,
-                l4Size - headerLength,
-                (flags & TCP_SYN) != 0 ? windowScale(l4, headerLength) : 0);
-        }
-        else
-        {
-            return NOT_FAST;
-        }
         request.zone(zone).inState(0).srcL4(srcL4).dstL4(dstL4).flags(0).nwProto(proto).src(0, srcAddr).dst(0, dstAddr)
             .hash(SymmetricHash.ipv4((int)srcAddr, srcL4, (int)dstAddr, dstL4, proto, zone & 0xFFFF));
-        return OK;
     }
 
     /** {@link #extractIpv4Fast}: the frame is not one it handles; take the general path. */

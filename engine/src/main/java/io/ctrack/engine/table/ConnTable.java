@@ -200,8 +200,45 @@ public final class ConnTable extends TranslatingTable
         track(ref, lastReply, r, p, nowMs, out, false);
     }
 
+    /** {@link #trackRest}'s {@code updated}: the tracker has not seen the packet yet. */
+    private static final int NOT_UPDATED = -1;
+
+    /**
+     * Open vSwitch's {@code process_one} from the lookup on. The common case comes first and alone, small enough for
+     * the JIT to inline into {@link #execute}: a packet of a known connection, not ICMP-related, not a forced
+     * restart, that its tracker accepts. Everything else is {@link #trackRest}.
+     */
     private void track(final int found, final boolean reply, final CtRequest r, final ExecParams p, final long nowMs,
         final Verdict out, final boolean forwarded)
+    {
+        if (found == 0 || r.isIcmpRelated() || (reply && p.force()))
+        {
+            trackRest(found, reply, r, p, nowMs, out, forwarded, NOT_UPDATED);
+            return;
+        }
+        final int result = trackerByProto[r.nwProto()].update(wrap(entry, found), r, reply, nowMs, sequenceCheck);
+        if (result == L4Tracker.VALID)
+        {
+            answer(found, reply, false, false, (r.inState() | CtState.ESTABLISHED | CtState.TRACKED) & ~CtState.NEW
+                | (reply ? CtState.REPLY_DIR : 0), r, p, out, 0);
+        }
+        else if (result == L4Tracker.VALID_NEW)
+        {
+            answer(found, reply, false, false, r.inState() | CtState.NEW | CtState.TRACKED, r, p, out, 0);
+        }
+        else
+        {
+            trackRest(found, reply, r, p, nowMs, out, forwarded, result);
+        }
+    }
+
+    /**
+     * {@link #track} for every other case; {@code updated} is what the tracker said of the packet if it has already
+     * seen it (then the connection exists, the packet is not related and no forced restart applies), else
+     * {@link #NOT_UPDATED}.
+     */
+    private void trackRest(final int found, final boolean reply, final CtRequest r, final ExecParams p,
+        final long nowMs, final Verdict out, final boolean forwarded, final int updated)
     {
         int ref = found;
         final boolean related = r.isIcmpRelated();
@@ -209,7 +246,7 @@ public final class ConnTable extends TranslatingTable
         int state = r.inState();
         int reason = 0;
 
-        if (ref != 0 && reply && p.force())
+        if (updated == NOT_UPDATED && ref != 0 && reply && p.force())
         {
             // force: a connection seen from its reply direction is ended and started over from this packet.
             remove(ref, EngineCounter.CONN_REPLACED);
@@ -236,7 +273,8 @@ public final class ConnTable extends TranslatingTable
             }
             else
             {
-                final int result = tracker.update(wrap(entry, ref), r, reply, nowMs, sequenceCheck);
+                final int result = updated != NOT_UPDATED ? updated
+                    : tracker.update(wrap(entry, ref), r, reply, nowMs, sequenceCheck);
                 if (result == L4Tracker.VALID)
                 {
                     state = (state | CtState.ESTABLISHED) & ~CtState.NEW;
@@ -297,62 +335,33 @@ public final class ConnTable extends TranslatingTable
             }
         }
 
-        state |= CtState.TRACKED;
+        answer(ref, reply, created, related, state | CtState.TRACKED, r, p, out, reason);
+    }
+
+    /**
+     * Writes the verdict of a tracked packet ({@code state} final but for NAT bits; {@code ref} 0 if the packet
+     * has no connection), applying the mark and label actions, counting {@code reason} if not 0.
+     */
+    private void answer(final int ref, final boolean reply, final boolean created, final boolean related,
+        final int state, final CtRequest r, final ExecParams p, final Verdict out, final int reason)
+    {
         if (ref == 0)
         {
             out.set(state, 0, 0, 0, 0);
         }
-        else
+        else if (!created && !p.setMark() && !p.setLabel() && p.nat() == null)
         {
+            // No action to apply, no translation to report: mark, id and labels as they are.
             final ConnStore s = store(ref);
             final int slot = Refs.slot(ref);
-            final long[] d = s.data;
-            final int markAt = slot * s.stride + MARK;
-            int mark = (int)d[markAt];
-            if (p.setMark())
-            {
-                mark = p.markValue() | (mark & ~p.markMask());
-                d[markAt] = (d[markAt] & ~LOW32) | (mark & LOW32);
-                clearFlowCache(s, slot);
-            }
-            long labelLo = 0;
-            long labelHi = 0;
-            if (p.setLabel())
-            {
-                clearFlowCache(s, slot);
-                final long[] labels = s.labels();
-                labelLo = p.labelValueLo() | (labels[slot * 2] & ~p.labelMaskLo());
-                labelHi = p.labelValueHi() | (labels[slot * 2 + 1] & ~p.labelMaskHi());
-                labels[slot * 2] = labelLo;
-                labels[slot * 2 + 1] = labelHi;
-            }
-            else if (s.labels != null)
-            {
-                labelLo = s.labels[slot * 2];
-                labelHi = s.labels[slot * 2 + 1];
-            }
-            final long meta = created || p.nat() != null ? d[markAt - MARK + META] : 0;
-            if (created && (meta & Meta.PENDING) != 0)
-            {
-                // Created, waiting for its reply tuple: the verdict is completed when the reservation succeeds.
-                out.set(state, mark, d[markAt - MARK + ID], labelLo, labelHi);
-                lastOutcome = OUTCOME_PENDING;
-                lastRef = ref;
-            }
-            else
-            {
-                if (Meta.natAction(meta) != 0 && p.nat() != null
-                    && (r.inState() & (CtState.SRC_NAT | CtState.DST_NAT)) == 0)
-                {
-                    state |= natState(meta, reply && !created);
-                    out.set(state, mark, d[markAt - MARK + ID], labelLo, labelHi);
-                    writeNat(ref, reply && !created, related, out);
-                }
-                else
-                {
-                    out.set(state, mark, d[markAt - MARK + ID], labelLo, labelHi);
-                }
-            }
+            final int at = slot * s.stride;
+            final long[] labels = s.labels;
+            out.set(state, (int)s.data[at + MARK], s.data[at + ID], labels == null ? 0 : labels[slot * 2],
+                labels == null ? 0 : labels[slot * 2 + 1]);
+        }
+        else
+        {
+            answerWithActions(ref, reply, created, related, state, r, p, out);
         }
         if (reason != 0)
         {
@@ -361,6 +370,62 @@ public final class ConnTable extends TranslatingTable
         }
         lastConnRef = ref;
         lastConnReply = reply && !created;
+    }
+
+    /** {@link #answer} for a connection just created, or with a mark, label or NAT action. */
+    private void answerWithActions(final int ref, final boolean reply, final boolean created, final boolean related,
+        final int tracked, final CtRequest r, final ExecParams p, final Verdict out)
+    {
+        int state = tracked;
+        final ConnStore s = store(ref);
+        final int slot = Refs.slot(ref);
+        final long[] d = s.data;
+        final int markAt = slot * s.stride + MARK;
+        int mark = (int)d[markAt];
+        if (p.setMark())
+        {
+            mark = p.markValue() | (mark & ~p.markMask());
+            d[markAt] = (d[markAt] & ~LOW32) | (mark & LOW32);
+            clearFlowCache(s, slot);
+        }
+        long labelLo = 0;
+        long labelHi = 0;
+        if (p.setLabel())
+        {
+            clearFlowCache(s, slot);
+            final long[] labels = s.labels();
+            labelLo = p.labelValueLo() | (labels[slot * 2] & ~p.labelMaskLo());
+            labelHi = p.labelValueHi() | (labels[slot * 2 + 1] & ~p.labelMaskHi());
+            labels[slot * 2] = labelLo;
+            labels[slot * 2 + 1] = labelHi;
+        }
+        else if (s.labels != null)
+        {
+            labelLo = s.labels[slot * 2];
+            labelHi = s.labels[slot * 2 + 1];
+        }
+        final long meta = created || p.nat() != null ? d[markAt - MARK + META] : 0;
+        if (created && (meta & Meta.PENDING) != 0)
+        {
+            // Created, waiting for its reply tuple: the verdict is completed when the reservation succeeds.
+            out.set(state, mark, d[markAt - MARK + ID], labelLo, labelHi);
+            lastOutcome = OUTCOME_PENDING;
+            lastRef = ref;
+        }
+        else
+        {
+            if (Meta.natAction(meta) != 0 && p.nat() != null
+                && (r.inState() & (CtState.SRC_NAT | CtState.DST_NAT)) == 0)
+            {
+                state |= natState(meta, reply && !created);
+                out.set(state, mark, d[markAt - MARK + ID], labelLo, labelHi);
+                writeNat(ref, reply && !created, related, out);
+            }
+            else
+            {
+                out.set(state, mark, d[markAt - MARK + ID], labelLo, labelHi);
+            }
+        }
     }
 
     // ---- single-pass pipeline cache -------------------------------------------------------------------------
