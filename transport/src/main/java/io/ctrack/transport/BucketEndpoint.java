@@ -123,9 +123,9 @@ public final class BucketEndpoint implements AutoCloseable
     }
 
     /**
-     * Processes at most {@code batchLimit} batches. Returns the work done: the number of batches processed, or 1 if
-     * the stream only advanced (past the padding at the end of a term); 0 means it was empty, or every waiting
-     * batch is held back by a full verdict stream ({@link #heldBack()}).
+     * Processes at most {@code batchLimit} batches (a poll that meets the padding at the end of a term goes on into
+     * the next term). Returns the number of batches processed; 0 means the stream was empty, or every waiting batch
+     * is held back by a full verdict stream ({@link #heldBack()}).
      *
      * @throws RuntimeException the first exception a request's processing threw, after its batch was answered.
      */
@@ -134,16 +134,13 @@ public final class BucketEndpoint implements AutoCloseable
         this.processor = processor;
         this.batchesThisPoll = 0;
         this.heldBack = false;
-        final long before = position();
         subscription.controlledPoll(handler, batchLimit);
-        if (batchesThisPoll == 0 && failure == null && position() != before)
+        if (batchesThisPoll == 0 && failure == null && !heldBack)
         {
-            // Only the padding at the end of a term was consumed: the next batch starts the next term.
+            // Nothing delivered: the stream is empty, or this poll consumed only the padding at the end of a term and
+            // the next batch starts the next term. Look once more (on an empty stream, one more read of a frame
+            // length) rather than read the images' positions around every poll to tell the two apart.
             subscription.controlledPoll(handler, batchLimit);
-            if (batchesThisPoll == 0)
-            {
-                batchesThisPoll = 1;
-            }
         }
         final RuntimeException thrown = failure;
         if (thrown != null)
@@ -152,17 +149,6 @@ public final class BucketEndpoint implements AutoCloseable
             throw thrown;
         }
         return batchesThisPoll;
-    }
-
-    /** Sum of the positions of the stream's images: it moves whenever anything is consumed. */
-    private long position()
-    {
-        long sum = 0;
-        for (int i = 0, n = subscription.imageCount(); i < n; i++)
-        {
-            sum += subscription.imageAtIndex(i).position();
-        }
-        return sum;
     }
 
     /** The latest time any batch was tracked at (0 before the first): the bucket's clock for admin work. */
