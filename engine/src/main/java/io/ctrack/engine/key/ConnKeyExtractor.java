@@ -190,15 +190,7 @@ public final class ConnKeyExtractor
         {
             return NOT_FAST;
         }
-        final int flags = control & 0x0FFF;
-        buffer = frame;
-        request.tcp(
-            frame.getInt(l4 + 4, ByteOrder.BIG_ENDIAN),
-            frame.getInt(l4 + 8, ByteOrder.BIG_ENDIAN),
-            frame.getShort(l4 + 14, ByteOrder.BIG_ENDIAN) & 0xFFFF,
-            flags,
-            l4Size - headerLength,
-            (flags & TCP_SYN) != 0 ? windowScale(l4, headerLength) : 0);
+        tcpFields(frame, l4, control, l4Size - headerLength, request);
         fillFast(request, zone, IPPROTO_TCP, w20, w28, srcL4, dstL4);
         return OK;
     }
@@ -268,15 +260,26 @@ public final class ConnKeyExtractor
         {
             return EngineCounter.INVALID_L4_HEADER.id();
         }
-        final int flags = control & 0x0FFF;
-        out.tcp(
-            buffer.getInt(l4 + 4, ByteOrder.BIG_ENDIAN),
-            buffer.getInt(l4 + 8, ByteOrder.BIG_ENDIAN),
-            buffer.getShort(l4 + 14, ByteOrder.BIG_ENDIAN) & 0xFFFF,
-            flags,
-            size - headerLength,
-            (flags & TCP_SYN) != 0 ? windowScale(l4, headerLength) : 0);
+        tcpFields(buffer, l4, control, size - headerLength, out);
         return OK;
+    }
+
+    /**
+     * The TCP fields of the segment at {@code l4} of {@code frame} ({@code control}: its data-offset and flags
+     * word) into {@code to}: sequence, acknowledgement, window, flags, payload length, window-scale option.
+     */
+    private void tcpFields(final DirectBuffer frame, final int l4, final int control, final int payloadLength,
+        final CtRequest to)
+    {
+        final int flags = control & 0x0FFF;
+        buffer = frame;
+        to.tcp(
+            frame.getInt(l4 + 4, ByteOrder.BIG_ENDIAN),
+            frame.getInt(l4 + 8, ByteOrder.BIG_ENDIAN),
+            frame.getShort(l4 + 14, ByteOrder.BIG_ENDIAN) & 0xFFFF,
+            flags,
+            payloadLength,
+            (flags & TCP_SYN) != 0 ? windowScale(l4, (control >>> 12) * 4) : 0);
     }
 
     private int extractUdp(final int l3, final int l4, final int size)
