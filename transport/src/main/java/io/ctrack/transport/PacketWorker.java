@@ -66,6 +66,8 @@ public final class PacketWorker implements AutoCloseable
     private final int[] countByBucket;
     /** IPv6 requests per bucket in the batch being submitted: a bucket's message is compact when it has none. */
     private final int[] ipv6ByBucket;
+    /** Per bucket, this batch's requests without the short form (TCP, ICMP, IPv6, a ct_state carried in). */
+    private final int[] notShortByBucket;
     private final int[] startByBucket;
     private final int[] order = new int[MAX_BATCH];
     private final VerdictBatchFlyweight verdictBatch = new VerdictBatchFlyweight();
@@ -109,6 +111,7 @@ public final class PacketWorker implements AutoCloseable
         this.preprocessor = new PacketPreprocessor(fragConfig, counters);
         this.countByBucket = new int[buckets];
         this.ipv6ByBucket = new int[buckets];
+        this.notShortByBucket = new int[buckets];
         this.startByBucket = new int[buckets + 1];
         this.verdictSubscription = aeron.addSubscription("aeron:ipc", config.verdictStream(workerId));
         this.streams = new RequestStreams(workerId, aeron, config, buckets, doorbells, counters, this::poll);
@@ -280,6 +283,7 @@ public final class PacketWorker implements AutoCloseable
 
         Arrays.fill(countByBucket, 0);
         Arrays.fill(ipv6ByBucket, 0);
+        Arrays.fill(notShortByBucket, 0);
         int tracked = 0;
         for (int i = 0; i < count; i++)
         {
@@ -312,6 +316,10 @@ public final class PacketWorker implements AutoCloseable
             if (request.isIpv6())
             {
                 ipv6ByBucket[b]++;
+            }
+            if (!request.isShortForm())
+            {
+                notShortByBucket[b]++;
             }
             requests.stage(i, request);
             v.dropped(EngineCounter.DROPPED_VERDICT_TIMEOUT.id());
@@ -348,7 +356,9 @@ public final class PacketWorker implements AutoCloseable
             final int to = from + countByBucket[b];
             if (to > from)
             {
-                streams.publish(b, order, from, to, ipv6ByBucket[b] == 0, requests, seq, nowMs, params, options, ticket);
+                final int form = notShortByBucket[b] == 0 ? StagedRequests.SHORT
+                    : ipv6ByBucket[b] == 0 ? StagedRequests.COMPACT : StagedRequests.FULL;
+                streams.publish(b, order, from, to, form, requests, seq, nowMs, params, options, ticket);
             }
             from = to;
         }

@@ -35,7 +35,7 @@ final class RequestStreams implements AutoCloseable
     private final IntSupplier drainVerdicts;
     private final ExclusivePublication[] publications;
     private final BufferClaim claim = new BufferClaim();
-    private final int[] chunkByFlags = new int[8];
+    private final int[] chunkByFlags = new int[16];
     private final BatchFlyweight batch = new BatchFlyweight();
     private final Verdict verdict = new Verdict();
     private final IdleStrategy idle = new BackoffIdleStrategy(50, 10, 1_000, 100_000);
@@ -75,17 +75,19 @@ final class RequestStreams implements AutoCloseable
     }
 
     /**
-     * Publishes to {@code bucket} the requests of positions {@code order[from..to)}, staged in {@code requests};
-     * {@code compact} if none of them is IPv6. Packets that
-     * cannot go are answered "dropped" in the ticket's verdicts and taken off its outstanding count.
+     * Publishes to {@code bucket} the requests of positions {@code order[from..to)}, staged in {@code requests},
+     * in {@code form} ({@link StagedRequests#SHORT} if all of them have the short form, {@link StagedRequests#COMPACT}
+     * if none of them is IPv6). Packets that cannot go are answered "dropped" in the ticket's verdicts and taken off
+     * its outstanding count.
      */
-    void publish(final int bucket, final int[] order, final int from, final int to, final boolean compact,
+    void publish(final int bucket, final int[] order, final int from, final int to, final int form,
         final StagedRequests requests, final int seq, final long nowMs, final ExecParams params,
         final PacketWorker.Options options, final InFlightBatch ticket)
     {
         final ExclusivePublication publication = publications[bucket];
         final int natFlag = params.nat() != null ? BatchFlyweight.FLAG_NAT : 0;
-        final int compactFlag = compact ? BatchFlyweight.FLAG_COMPACT : 0;
+        final int compactFlag = form == StagedRequests.SHORT ? BatchFlyweight.FLAG_SHORT
+            : form == StagedRequests.COMPACT ? BatchFlyweight.FLAG_COMPACT : 0;
         boolean pipeline = options.postCtTable >= 0;
         if (pipeline && to - from > chunk(publication, natFlag | compactFlag | BatchFlyweight.FLAG_PIPELINE))
         {
@@ -124,7 +126,7 @@ final class RequestStreams implements AutoCloseable
                         batch.fieldsOffset(k));
                 }
             }
-            requests.copyTo(order, first, n, compact, batch, out);
+            requests.copyTo(order, first, n, form, batch, out);
             claim.commit();
             doorbells.ring(bucket);
         }
@@ -138,14 +140,14 @@ final class RequestStreams implements AutoCloseable
     private int chunk(final ExclusivePublication publication, final int flags)
     {
         final int key = ((flags & BatchFlyweight.FLAG_NAT) != 0 ? 1 : 0) | ((flags & BatchFlyweight.FLAG_COMPACT) != 0 ? 2 : 0)
-            | ((flags & BatchFlyweight.FLAG_PIPELINE) != 0 ? 4 : 0);
+            | ((flags & BatchFlyweight.FLAG_PIPELINE) != 0 ? 4 : 0) | ((flags & BatchFlyweight.FLAG_SHORT) != 0 ? 8 : 0);
         int chunk = chunkByFlags[key];
         if (chunk == 0)
         {
             final int maxLength = publication.maxPayloadLength();
             chunk = (flags & BatchFlyweight.FLAG_PIPELINE) != 0
                 ? pipelineCapacity(maxLength, flags & ~BatchFlyweight.FLAG_PIPELINE)
-                : BatchFlyweight.capacity(maxLength, flags & ~BatchFlyweight.FLAG_COMPACT);
+                : BatchFlyweight.capacity(maxLength, flags & ~(BatchFlyweight.FLAG_COMPACT | BatchFlyweight.FLAG_SHORT));
             chunkByFlags[key] = chunk;
         }
         return chunk;

@@ -4,6 +4,7 @@ import io.aeron.ExclusivePublication;
 import io.ctrack.engine.ct.CtState;
 import io.ctrack.engine.ct.ExecParams;
 import io.ctrack.engine.ct.Verdict;
+import io.ctrack.engine.key.CtRequest;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.testing.TestPackets;
 import io.ctrack.engine.testing.Traffic;
@@ -105,6 +106,55 @@ class BucketEndpointTest
                     assertEquals(0, verdict(out, i).flags());
                 }
             }
+        }
+    }
+
+    /**
+     * A worker sends each bucket its requests in the shortest form all of them have: 24 bytes for UDP and SCTP, 40
+     * for IPv4 with a TCP or ICMP request among them, 64 with an IPv6 one; and every packet's verdict is the same.
+     */
+    @Test
+    @Timeout(30)
+    void shouldCarryEachMessagesRequestsInTheShortestFormAllOfThemHave()
+    {
+        try (BucketHarness harness = new BucketHarness(BucketHarness.defaultConfig(), 0))
+        {
+            final BucketEndpoint endpoint = harness.endpoints[0];
+            final List<Integer> lengths = new ArrayList<>();
+            final BucketEndpoint.BatchProcessor recording = (request, params, nowMs, verdict) ->
+            {
+                if (endpoint.currentIndex() == 0)
+                {
+                    lengths.add(endpoint.currentBatch().requestLength());
+                }
+                harness.tables[0].execute(request, params, nowMs, verdict);
+            };
+            final PacketWorker worker = harness.worker(0, 1);
+            final List<byte[]> udp = freshFlows(6);
+            udp.add(TestPackets.ipv4("10.7.0.1", "10.7.0.2").sctp(5000, 6000).sctpInit().build());
+            final List<byte[]> withTcp = freshFlows(5);
+            withTcp.add(TestPackets.ipv4("10.7.0.1", "10.7.0.2").tcp(40000, 80).flags(TestPackets.SYN).build());
+            final List<byte[]> withIcmp = freshFlows(5);
+            withIcmp.add(TestPackets.ipv4("10.7.0.1", "10.7.0.2").echo(8, 7, 1).build());
+            final List<byte[]> withIpv6 = freshFlows(5);
+            withIpv6.add(TestPackets.ipv6("fd00::1", "fd00::2").udp(1000, 53).build());
+            final List<List<byte[]>> batches = List.of(udp, withTcp, withIcmp, withIpv6);
+            for (final List<byte[]> frames : batches)
+            {
+                final UnsafeBuffer out = poisoned(frames.size());
+                assertTrue(worker.submit(batchOf(frames), ExecParams.commit(0), 10, out, 0, 0) >= 0);
+                BucketHarness.await(() ->
+                {
+                    endpoint.poll(16, recording);
+                    return worker.poll() > 0 && worker.inFlight() == 0;
+                }, "verdicts");
+                for (int i = 0; i < frames.size(); i++)
+                {
+                    assertEquals(CtState.NEW | CtState.TRACKED, verdict(out, i).ctState(), "packet " + i);
+                }
+            }
+            assertEquals(List.of(CtRequest.SHORT_LENGTH, CtRequest.COMPACT_LENGTH,
+                CtRequest.COMPACT_LENGTH, CtRequest.LENGTH), lengths);
         }
     }
 

@@ -19,7 +19,20 @@ class StagedRequestsTest
     private final StagedRequests staged = new StagedRequests(COUNT);
     private final CtRequest[] requests = new CtRequest[COUNT];
 
-    /** IPv4 requests (IPv4 addresses, so that the compact form keeps them whole), every fifth one IPv6. */
+    /**
+     * What a table receives of {@code request}: all of it, except for a request of the short form, which carries no
+     * TCP field and no ct_state (its L4 type is the high byte of its source port).
+     */
+    private static CtRequest carried(final CtRequest request)
+    {
+        return request.isShortForm() ? new CtRequest().copyFrom(request).tcp(0, 0, 0, 0, 0, 0)
+            .l4Type(request.srcL4() >>> 24) : request;
+    }
+
+    /**
+     * IPv4 requests (IPv4 addresses, so that the compact form keeps them whole), every fifth one IPv6, every seventh a
+     * UDP request of the short form among requests that are not.
+     */
     private void stageAll()
     {
         for (int i = 0; i < COUNT; i++)
@@ -38,6 +51,10 @@ class StagedRequestsTest
                 r.flags(random.nextInt(2) * CtRequest.FLAG_ICMP_RELATED)
                     .src(0, random.nextInt() & 0xFFFF_FFFFL).dst(0, random.nextInt() & 0xFFFF_FFFFL);
             }
+            if (i % 7 == 6)
+            {
+                r.flags(0).nwProto(17).inState(0).src(0, random.nextInt() & 0xFFFF_FFFFL).dst(0, random.nextInt() & 0xFFFF_FFFFL);
+            }
             requests[i] = r;
             staged.stage(i, r);
         }
@@ -49,12 +66,12 @@ class StagedRequestsTest
         stageAll();
         // IPv4 positions only, in an order with runs (0-2, 5-7, ...) and jumps back.
         final int[] order = { 0, 1, 2, 5, 6, 7, 4, 10, 11, 12, 14, 9 };
-        final BatchFlyweight batch = message(order.length, true);
-        staged.copyTo(order, 0, order.length, true, batch, (UnsafeBuffer)batch.buffer());
+        final BatchFlyweight batch = message(order.length, BatchFlyweight.FLAG_COMPACT);
+        staged.copyTo(order, 0, order.length, StagedRequests.COMPACT, batch, (UnsafeBuffer)batch.buffer());
         final CtRequest read = new CtRequest();
         for (int k = 0; k < order.length; k++)
         {
-            assertEquals(hex(requests[order[k]]), hex(batch.readRequest(k, read)), "request " + k);
+            assertEquals(hex(carried(requests[order[k]])), hex(batch.readRequest(k, read)), "request " + k);
         }
     }
 
@@ -67,21 +84,48 @@ class StagedRequestsTest
         {
             order[k] = (k * 7) % COUNT;
         }
-        final BatchFlyweight batch = message(order.length - 2, false);
-        staged.copyTo(order, 2, order.length - 2, false, batch, (UnsafeBuffer)batch.buffer());
+        final BatchFlyweight batch = message(order.length - 2, 0);
+        staged.copyTo(order, 2, order.length - 2, StagedRequests.FULL, batch, (UnsafeBuffer)batch.buffer());
         final CtRequest read = new CtRequest();
         for (int k = 0; k < order.length - 2; k++)
         {
-            assertEquals(hex(requests[order[k + 2]]), hex(batch.readRequest(k, read)), "request " + k);
+            assertEquals(hex(carried(requests[order[k + 2]])), hex(batch.readRequest(k, read)), "request " + k);
         }
     }
 
-    private static BatchFlyweight message(final int count, final boolean compact)
+    @Test
+    void shortMessagesCarryEachRequestsFirst24BytesAndReadBackWhatTheTableNeeds()
     {
-        final int flags = compact ? BatchFlyweight.FLAG_COMPACT : 0;
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[BatchFlyweight.length(count, flags | BatchFlyweight.FLAG_COMMIT)]);
+        final CtRequest[] udp = new CtRequest[COUNT];
+        for (int i = 0; i < COUNT; i++)
+        {
+            // Left-over TCP fields of an earlier packet, as the key extractor leaves them for UDP: not carried.
+            final int sport = 1 + random.nextInt(65_535);
+            udp[i] = new CtRequest().nwProto(i % 3 == 0 ? 132 : 17).zone(random.nextInt(65_536)).hash(random.nextInt())
+                .srcL4(sport << 16).dstL4((1 + random.nextInt(65_535)) << 16)
+                .src(0, random.nextInt() & 0xFFFF_FFFFL).dst(0, random.nextInt() & 0xFFFF_FFFFL)
+                .tcp(random.nextInt(), random.nextInt(), 0, random.nextInt(4096), random.nextInt(65_536), 7)
+                .l4Type(sport >>> 8);
+            staged.stage(i, udp[i]);
+        }
+        final int[] order = { 3, 4, 5, 0, 39, 17, 18, 2 };
+        final BatchFlyweight batch = message(order.length, BatchFlyweight.FLAG_SHORT);
+        assertEquals(CtRequest.SHORT_LENGTH, batch.requestLength());
+        staged.copyTo(order, 0, order.length, StagedRequests.SHORT, batch, (UnsafeBuffer)batch.buffer());
+        final CtRequest read = new CtRequest();
+        for (int k = 0; k < order.length; k++)
+        {
+            final CtRequest expected = new CtRequest().copyFrom(udp[order[k]]).tcp(0, 0, 0, 0, 0, 0)
+                .l4Type(udp[order[k]].l4Type());
+            assertEquals(hex(expected), hex(batch.readRequest(k, read)), "request " + k);
+        }
+    }
+
+    private static BatchFlyweight message(final int count, final int form)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[BatchFlyweight.length(count, form | BatchFlyweight.FLAG_COMMIT)]);
         final BatchFlyweight batch = new BatchFlyweight().wrap(buffer, 0).header(count, 1, 1, 1, ExecParams.commit(0));
-        return compact ? batch.addFlags(BatchFlyweight.FLAG_COMPACT) : batch;
+        return form != 0 ? batch.addFlags(form) : batch;
     }
 
     private static String hex(final CtRequest request)

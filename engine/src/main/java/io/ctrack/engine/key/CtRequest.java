@@ -4,6 +4,9 @@ import io.ctrack.engine.packet.RecordWords;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
+import static io.ctrack.engine.packet.Protocols.IPPROTO_SCTP;
+import static io.ctrack.engine.packet.Protocols.IPPROTO_UDP;
+
 
 /**
  * One connection-tracking request: what a table needs to track a packet, without the packet. A packet thread
@@ -37,12 +40,18 @@ import org.agrona.MutableDirectBuffer;
  * 20 u32 dstAddr   IPv4 destination (dstLo)
  * 24 ..            bytes 48-63 above (TCP fields, inState)
  * </pre>
+ * A request that needs none of those last 16 bytes ({@link #isShortForm()}: IPv4, not ICMP-related, no ct_state
+ * carried in, UDP or SCTP, whose trackers read no TCP field and whose {@link #l4Type()} is the high byte of the
+ * source port) also has a {@link #SHORT_LENGTH 24-byte} form: the compact form's first 24 bytes
+ * ({@link #writeShortTo}, {@link #readShortFrom}).
  */
 public final class CtRequest
 {
     public static final int LENGTH = 64;
     /** Length of the IPv4-only form. */
     public static final int COMPACT_LENGTH = 40;
+    /** Length of the form of requests that need no TCP field and carry no ct_state ({@link #isShortForm()}). */
+    public static final int SHORT_LENGTH = 24;
     public static final int FLAG_IPV6 = 0x01;
     public static final int FLAG_ICMP_RELATED = 0x02;
 
@@ -293,13 +302,72 @@ public final class CtRequest
         {
             throw new IllegalStateException("an IPv6 request has no compact form");
         }
-        RecordWords.check(buffer, offset, COMPACT_LENGTH);
+        writeCompactHeadTo(buffer, offset);
+        writeCompactTailTo(buffer, offset + SHORT_LENGTH);
+    }
+
+    /**
+     * Writes the first 24 bytes of this IPv4 request's compact form (its short form, whether or not it has one) at
+     * {@code offset}: for a packet thread that keeps them apart from the last 16 ({@link #writeCompactTailTo}).
+     */
+    public void writeCompactHeadTo(final MutableDirectBuffer buffer, final int offset)
+    {
+        RecordWords.check(buffer, offset, SHORT_LENGTH);
         RecordWords.put(buffer, offset, (flags & 0xFFL) | (nwProto & 0xFFL) << 8 | (zone & 0xFFFFL) << 16 | (long)hash << 32);
         RecordWords.put(buffer, offset + 8, (srcL4 & 0xFFFF_FFFFL) | (long)dstL4 << 32);
         RecordWords.put(buffer, offset + 16, (srcLo & 0xFFFF_FFFFL) | dstLo << 32);
-        RecordWords.put(buffer, offset + 24, (tcpSeq & 0xFFFF_FFFFL) | (long)tcpAck << 32);
-        RecordWords.put(buffer, offset + 32, (tcpWindow & 0xFFFFL) | (tcpFlags & 0xFFFFL) << 16
+    }
+
+    /** Writes the last 16 bytes of this request's compact form (TCP fields, ct_state carried in) at {@code offset}. */
+    public void writeCompactTailTo(final MutableDirectBuffer buffer, final int offset)
+    {
+        RecordWords.check(buffer, offset, COMPACT_LENGTH - SHORT_LENGTH);
+        RecordWords.put(buffer, offset, (tcpSeq & 0xFFFF_FFFFL) | (long)tcpAck << 32);
+        RecordWords.put(buffer, offset + 8, (tcpWindow & 0xFFFFL) | (tcpFlags & 0xFFFFL) << 16
             | (tcpPayloadLength & 0xFFFFL) << 32 | (tcpWscale & 0xFFL) << 48 | (inState & 0xFFL) << 56);
+    }
+
+    /**
+     * Whether this request can travel in its {@link #SHORT_LENGTH 24-byte} form and be read back whole for its
+     * table: IPv4, not ICMP-related, no ct_state carried in, UDP or SCTP.
+     */
+    public boolean isShortForm()
+    {
+        return flags == 0 && inState == 0 && (nwProto == IPPROTO_UDP || nwProto == IPPROTO_SCTP);
+    }
+
+    /** Writes this request, which must be {@link #isShortForm() of the short form}, in its 24 bytes. */
+    public void writeShortTo(final MutableDirectBuffer buffer, final int offset)
+    {
+        if (!isShortForm())
+        {
+            throw new IllegalStateException("this request has no short form: flags " + flags + ", ct_state " + inState
+                + ", protocol " + nwProto);
+        }
+        writeCompactHeadTo(buffer, offset);
+    }
+
+    /**
+     * Reads a request in the 24-byte form: the TCP fields 0, no ct_state, and the first byte of the L4 header (for
+     * UDP and SCTP, the high byte of the source port) as {@link #l4Type()}.
+     */
+    public CtRequest readShortFrom(final DirectBuffer buffer, final int offset)
+    {
+        RecordWords.check(buffer, offset, SHORT_LENGTH);
+        readHead(buffer, offset);
+        final long addresses = RecordWords.get(buffer, offset + 16);
+        srcHi = 0;
+        srcLo = addresses & 0xFFFF_FFFFL;
+        dstHi = 0;
+        dstLo = addresses >>> 32;
+        tcpSeq = 0;
+        tcpAck = 0;
+        tcpWindow = srcL4 >>> 24;
+        tcpFlags = 0;
+        tcpPayloadLength = 0;
+        tcpWscale = 0;
+        inState = 0;
+        return this;
     }
 
     /** Reads an IPv4 request in the 40-byte form. */

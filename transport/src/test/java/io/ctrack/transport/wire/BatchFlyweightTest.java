@@ -208,6 +208,52 @@ class BatchFlyweightTest
     }
 
     @Test
+    void shortFormRefusesRequestsThatNeedMoreThanItCarries()
+    {
+        final CtRequest udp = new CtRequest().nwProto(17).srcL4(1 << 16).dstL4(2 << 16).src(0, 1).dst(0, 2);
+        assertTrue(udp.isShortForm());
+        assertTrue(new CtRequest().copyFrom(udp).nwProto(132).isShortForm());
+        for (final CtRequest needsMore : new CtRequest[] {
+            new CtRequest().copyFrom(udp).nwProto(6),
+            new CtRequest().copyFrom(udp).nwProto(1),
+            new CtRequest().copyFrom(udp).nwProto(47),
+            new CtRequest().copyFrom(udp).flags(CtRequest.FLAG_ICMP_RELATED),
+            new CtRequest().copyFrom(udp).flags(CtRequest.FLAG_IPV6),
+            new CtRequest().copyFrom(udp).inState(0x21) })
+        {
+            org.junit.jupiter.api.Assertions.assertFalse(needsMore.isShortForm());
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> needsMore.writeShortTo(buffer, 0));
+        }
+    }
+
+    @Test
+    void shortBatchesAreReadBackThroughTheBatchAndFitMoreThanCompactOnes()
+    {
+        final int compact = BatchFlyweight.capacity(8192 - 32, BatchFlyweight.FLAG_COMPACT);
+        final int brief = BatchFlyweight.capacity(8192 - 32, BatchFlyweight.FLAG_SHORT);
+        assertTrue(brief > compact);
+        assertTrue(BatchFlyweight.length(brief, BatchFlyweight.FLAG_SHORT) <= 8192 - 32);
+        final CtRequest udp = new CtRequest().nwProto(17).zone(9).hash(0x1234_5678).srcL4(0xABCD_0000)
+            .dstL4(53 << 16).src(0, 0x0A00_0001L).dst(0, 0x0A00_0002L).l4Type(0xAB);
+        final UnsafeBuffer message = new UnsafeBuffer(new byte[BatchFlyweight.length(2, BatchFlyweight.FLAG_SHORT)]);
+        final BatchFlyweight batch = new BatchFlyweight().wrap(message, 0)
+            .header(2, 3, 4, 5, ExecParams.commit(9), BatchFlyweight.FLAG_SHORT, 0);
+        batch.request(0, udp).request(1, udp);
+        final CtRequest read = batch.readRequest(1, new CtRequest().tcp(1, 2, 3, 4, 5, 6).inState(7));
+        assertEquals(17, read.nwProto());
+        assertEquals(9, read.zone());
+        assertEquals(0x1234_5678, read.hash());
+        assertEquals(0xABCD_0000, read.srcL4());
+        assertEquals(53 << 16, read.dstL4());
+        assertEquals(0x0A00_0001L, read.srcLo());
+        assertEquals(0x0A00_0002L, read.dstLo());
+        assertEquals(0xAB, read.l4Type());
+        assertEquals(0, read.tcpSeq() | read.tcpAck() | read.tcpFlags() | read.tcpPayloadLength() | read.tcpWscale()
+            | read.inState());
+    }
+
+    @Test
     void compactFormRefusesIpv6()
     {
         final CtRequest v6 = new CtRequest().flags(CtRequest.FLAG_IPV6);
