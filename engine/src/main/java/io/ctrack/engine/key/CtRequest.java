@@ -354,12 +354,7 @@ public final class CtRequest
     public CtRequest readShortFrom(final DirectBuffer buffer, final int offset)
     {
         RecordWords.check(buffer, offset, SHORT_LENGTH);
-        readHead(buffer, offset);
-        final long addresses = RecordWords.get(buffer, offset + 16);
-        srcHi = 0;
-        srcLo = addresses & 0xFFFF_FFFFL;
-        dstHi = 0;
-        dstLo = addresses >>> 32;
+        readIpv4Head(buffer, offset);
         tcpSeq = 0;
         tcpAck = 0;
         tcpWindow = srcL4 >>> 24;
@@ -374,14 +369,20 @@ public final class CtRequest
     public CtRequest readCompactFrom(final DirectBuffer buffer, final int offset)
     {
         RecordWords.check(buffer, offset, COMPACT_LENGTH);
+        readIpv4Head(buffer, offset);
+        readTail(buffer, offset + 24);
+        return this;
+    }
+
+    /** Bytes 0-23 of the compact and short forms: bytes 0-15 of all forms, then the two IPv4 addresses. */
+    private void readIpv4Head(final DirectBuffer buffer, final int offset)
+    {
         readHead(buffer, offset);
         final long addresses = RecordWords.get(buffer, offset + 16);
         srcHi = 0;
         srcLo = addresses & 0xFFFF_FFFFL;
         dstHi = 0;
         dstLo = addresses >>> 32;
-        readTail(buffer, offset + 24);
-        return this;
     }
 
     public CtRequest readFrom(final DirectBuffer buffer, final int offset)
