@@ -1,5 +1,7 @@
 package io.ctrack.engine.table;
 
+import io.ctrack.engine.key.CtRequest;
+
 import java.util.Arrays;
 
 /**
@@ -206,5 +208,38 @@ final class ConnStore
     boolean isLive(final int slot)
     {
         return data[slot * stride + META] != 0;
+    }
+
+    /** Whether the addresses stored at {@code at} of {@code a} are {@code r}'s (its reverse if {@code swapped}). */
+    static boolean addressesEqual(
+        final long[] a, final int at, final boolean isV6, final CtRequest r, final boolean swapped)
+    {
+        if (!isV6)
+        {
+            final long src = r.srcLo() & ConnTableStorage.LOW32;
+            final long dst = r.dstLo() & ConnTableStorage.LOW32;
+            return a[at] == (swapped ? (dst << 32 | src) : (src << 32 | dst));
+        }
+        if (swapped)
+        {
+            return a[at] == r.dstHi() && a[at + 1] == r.dstLo() && a[at + 2] == r.srcHi() && a[at + 3] == r.srcLo();
+        }
+        return a[at] == r.srcHi() && a[at + 1] == r.srcLo() && a[at + 2] == r.dstHi() && a[at + 3] == r.dstLo();
+    }
+
+    /** A key's addresses as a slot stores them: IPv6 in four longs, IPv4 source and destination in one. */
+    static void writeAddresses(final long[] to, final int at, final boolean isV6, final CtRequest key)
+    {
+        if (isV6)
+        {
+            to[at] = key.srcHi();
+            to[at + 1] = key.srcLo();
+            to[at + 2] = key.dstHi();
+            to[at + 3] = key.dstLo();
+        }
+        else
+        {
+            to[at] = (key.srcLo() & ConnTableStorage.LOW32) << 32 | (key.dstLo() & ConnTableStorage.LOW32);
+        }
     }
 }

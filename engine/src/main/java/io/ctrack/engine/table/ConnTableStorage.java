@@ -216,38 +216,6 @@ abstract class ConnTableStorage implements ExpiryWheel.ExpiredSink
         return 0;
     }
 
-    static boolean addressesEqual(
-        final long[] a, final int at, final boolean isV6, final CtRequest r, final boolean swapped)
-    {
-        if (!isV6)
-        {
-            final long src = r.srcLo() & LOW32;
-            final long dst = r.dstLo() & LOW32;
-            return a[at] == (swapped ? (dst << 32 | src) : (src << 32 | dst));
-        }
-        if (swapped)
-        {
-            return a[at] == r.dstHi() && a[at + 1] == r.dstLo() && a[at + 2] == r.srcHi() && a[at + 3] == r.srcLo();
-        }
-        return a[at] == r.srcHi() && a[at + 1] == r.srcLo() && a[at + 2] == r.dstHi() && a[at + 3] == r.dstLo();
-    }
-
-    /** A key's addresses as a slot stores them: IPv6 in four longs, IPv4 source and destination in one. */
-    static void writeAddresses(final long[] to, final int at, final boolean isV6, final CtRequest key)
-    {
-        if (isV6)
-        {
-            to[at] = key.srcHi();
-            to[at + 1] = key.srcLo();
-            to[at + 2] = key.dstHi();
-            to[at + 3] = key.dstLo();
-        }
-        else
-        {
-            to[at] = (key.srcLo() & LOW32) << 32 | (key.dstLo() & LOW32);
-        }
-    }
-
     void setReplyKey(final int ref, final CtRequest key, final int remoteBucket)
     {
         final ConnStore s = store(ref);
