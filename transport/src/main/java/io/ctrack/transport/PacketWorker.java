@@ -317,11 +317,10 @@ public final class PacketWorker implements AutoCloseable
             {
                 ipv6ByBucket[b]++;
             }
-            if (!request.isShortForm())
+            if (!requests.stage(i, request))
             {
                 notShortByBucket[b]++;
             }
-            requests.stage(i, request);
             v.dropped(EngineCounter.DROPPED_VERDICT_TIMEOUT.id());
             tracked++;
         }

@@ -42,25 +42,24 @@ final class StagedRequests
         this.shortForm = new boolean[capacity];
     }
 
-    /** Keeps {@code request} as the request of {@code position}. */
-    void stage(final int position, final CtRequest request)
+    /** Keeps {@code request} as the request of {@code position}; returns whether it has the short form. */
+    boolean stage(final int position, final CtRequest request)
     {
         final boolean v6 = request.isIpv6();
         ipv6[position] = v6;
         if (v6)
         {
             request.writeTo(full, position * CtRequest.LENGTH);
+            return false;
         }
-        else
+        request.writeCompactHeadTo(heads, position * CtRequest.SHORT_LENGTH);
+        final boolean brief = request.isShortForm();
+        shortForm[position] = brief;
+        if (!brief)
         {
-            request.writeCompactHeadTo(heads, position * CtRequest.SHORT_LENGTH);
-            final boolean brief = request.isShortForm();
-            shortForm[position] = brief;
-            if (!brief)
-            {
-                request.writeCompactTailTo(tails, position * TAIL_LENGTH);
-            }
+            request.writeCompactTailTo(tails, position * TAIL_LENGTH);
         }
+        return brief;
     }
 
     /**
