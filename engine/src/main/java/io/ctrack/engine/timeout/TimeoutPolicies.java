@@ -46,7 +46,6 @@ public final class TimeoutPolicies
         }
     }
 
-    /** Seconds for {@code attr} under policy {@code policyId} (defaults if the policy does not exist). */
     /**
      * The default policy's timeouts in milliseconds, indexed by {@link TimeoutAttr#ordinal()}: the live array, kept
      * current in place when the default policy changes. For the table's per-packet path; callers must not write it.
@@ -56,6 +55,7 @@ public final class TimeoutPolicies
         return defaultPolicyMs;
     }
 
+    /** Seconds for {@code attr} under policy {@code policyId} (defaults if the policy does not exist). */
     public int seconds(final int policyId, final TimeoutAttr attr)
     {
         final int[][] byId = secondsById;
