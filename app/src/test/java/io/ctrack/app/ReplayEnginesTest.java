@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The golden replay on every engine: the embedded engine, and the sharded one with a single bucket (everything in
  * one table, as Open vSwitch) and with 16 (connections spread, ICMP errors routed by the tuple they quote), batch 1
- * and 32. Each must print exactly what Open vSwitch printed; and their tables at the end must be the same.
+ * and 32, over the reference corpus (skipped when absent) and the project's differential captures. Each must print
+ * exactly what Open vSwitch printed; and their tables at the end must be the same.
  */
 @Timeout(60)
 class ReplayEnginesTest
@@ -40,12 +41,34 @@ class ReplayEnginesTest
         {
             return Stream.of(Arguments.of(ABSENT, 1, List.of()));
         }
+        final List<Arguments> runs = runs(corpus);
+        assertTrue(runs.size() >= 20 * ENGINES.size(), "expected the whole corpus, found " + runs.size() + " runs");
+        return runs.stream();
+    }
+
+    static Stream<Arguments> differentialRuns() throws IOException
+    {
+        final List<Arguments> runs = runs(differential());
+        assertTrue(runs.size() >= 11 * ENGINES.size(), "expected the differential captures, found " + runs.size());
+        return runs.stream();
+    }
+
+    /** The project's own captures with Open vSwitch's verdicts (testdata/differential). */
+    private static Path differential()
+    {
+        final String dir = System.getProperty("ctrack.differential.dir", "../testdata/differential");
+        return Path.of(dir).toAbsolutePath().normalize();
+    }
+
+    /** A run per capture of {@code dir}, batch size with an expected output, and engine. */
+    private static List<Arguments> runs(final Path dir) throws IOException
+    {
         final List<Arguments> runs = new ArrayList<>();
-        for (final Path pcap : pcaps(corpus))
+        for (final Path pcap : pcaps(dir))
         {
             for (final int batch : new int[] { 1, 32 })
             {
-                if (Files.exists(expected(corpus, pcap, batch)))
+                if (Files.exists(expected(dir, pcap, batch)))
                 {
                     for (final List<String> engine : ENGINES)
                     {
@@ -54,8 +77,7 @@ class ReplayEnginesTest
                 }
             }
         }
-        assertTrue(runs.size() >= 20 * ENGINES.size(), "expected the whole corpus, found " + runs.size() + " runs");
-        return runs.stream();
+        return runs;
     }
 
     static Stream<Arguments> captures() throws IOException
@@ -83,7 +105,12 @@ class ReplayEnginesTest
 
     private static ReplayCommandTest.Result replay(final String pcap, final List<String> options)
     {
-        final List<String> args = new ArrayList<>(List.of("replay", corpus().resolve(pcap).toString()));
+        return replay(corpus(), pcap, options);
+    }
+
+    private static ReplayCommandTest.Result replay(final Path dir, final String pcap, final List<String> options)
+    {
+        final List<String> args = new ArrayList<>(List.of("replay", dir.resolve(pcap).toString()));
         args.addAll(options);
         return run(args.toArray(new String[0]));
     }
@@ -94,15 +121,29 @@ class ReplayEnginesTest
         throws IOException
     {
         assumeTrue(!pcap.equals(ABSENT), "reference corpus not found at " + corpus() + ": skipping");
+        assertReplayMatches(corpus(), pcap, batch, engine);
+    }
+
+    @ParameterizedTest(name = "{0} batch {1} {2}")
+    @MethodSource("differentialRuns")
+    void shouldMatchOpenVswitchOnTheDifferentialCaptures(final String pcap, final int batch, final List<String> engine)
+        throws IOException
+    {
+        assertReplayMatches(differential(), pcap, batch, engine);
+    }
+
+    private static void assertReplayMatches(final Path dir, final String pcap, final int batch,
+        final List<String> engine) throws IOException
+    {
         final List<String> options = new ArrayList<>(engine);
         options.add("--batch");
         options.add(Integer.toString(batch));
 
-        final ReplayCommandTest.Result result = replay(pcap, options);
+        final ReplayCommandTest.Result result = replay(dir, pcap, options);
 
         assertEquals(0, result.exitCode(), result.err());
         assertEquals("", result.err());
-        assertEquals(Files.readString(expected(corpus(), corpus().resolve(pcap), batch)), result.out());
+        assertEquals(Files.readString(expected(dir, dir.resolve(pcap), batch)), result.out());
     }
 
     @ParameterizedTest(name = "{0}")

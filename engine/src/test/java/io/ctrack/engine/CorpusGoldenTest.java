@@ -15,10 +15,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Every capture of the reference corpus replayed through the engine exactly as {@code ctrack replay FILE --batch N}
+ * Every capture of the reference corpus, and of the project's differential captures, replayed through the engine exactly as {@code ctrack replay FILE --batch N}
  * does it (commit, zone 0, batches of N, the wall clock per batch), compared line by line with what Open vSwitch
  * printed for it ({@code expected/FILE.ovs.txt} for batches of 1, {@code FILE.ovs32.txt} for 32). One test per file
- * and batch size; the whole class is skipped, with the path in the reason, when the corpus is absent.
+ * and batch size; the reference corpus's tests are skipped, with the path in the reason, when it is absent (the
+ * differential captures are part of the project and never skipped).
  */
 class CorpusGoldenTest
 {
@@ -27,8 +28,21 @@ class CorpusGoldenTest
     @TestFactory
     List<DynamicTest> shouldGiveEveryPacketOfTheCorpusOpenVswitchsVerdict()
     {
+        return goldenTests(Corpus.pcaps());
+    }
+
+    @TestFactory
+    List<DynamicTest> shouldGiveEveryPacketOfTheDifferentialCapturesOpenVswitchsVerdict()
+    {
+        final List<Path> pcaps = Corpus.pcaps(Corpus.differentialDir());
+        assertTrue(pcaps.size() >= 7, "expected the differential captures, found " + pcaps);
+        return goldenTests(pcaps);
+    }
+
+    private static List<DynamicTest> goldenTests(final List<Path> pcaps)
+    {
         final List<DynamicTest> tests = new ArrayList<>();
-        for (final Path pcap : Corpus.pcaps())
+        for (final Path pcap : pcaps)
         {
             for (final int batch : BATCH_SIZES)
             {
@@ -45,6 +59,17 @@ class CorpusGoldenTest
     {
         final List<Path> pcaps = Corpus.pcaps();
         assertFalse(pcaps.isEmpty(), "no captures in " + Corpus.location());
+        assertEveryCaptureHasAnExpectedOutput(pcaps);
+    }
+
+    @Test
+    void shouldHaveAnExpectedOutputForEveryDifferentialCapture()
+    {
+        assertEveryCaptureHasAnExpectedOutput(Corpus.pcaps(Corpus.differentialDir()));
+    }
+
+    private static void assertEveryCaptureHasAnExpectedOutput(final List<Path> pcaps)
+    {
         for (final Path pcap : pcaps)
         {
             assertTrue(Corpus.expected(pcap, 1).isPresent() || Corpus.expected(pcap, 32).isPresent(),

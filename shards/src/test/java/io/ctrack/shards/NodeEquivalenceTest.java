@@ -111,7 +111,28 @@ class NodeEquivalenceTest
     @Timeout(60)
     void shouldReplayTheCorpusAsOpenVSwitchDoes() throws Exception
     {
-        final List<Path> pcaps = Corpus.pcaps();
+        replayAll(Corpus.pcaps(), 32);
+    }
+
+    /**
+     * The project's differential captures (IPv6, SCTP, ICMP errors, TCP retransmission and mid-stream cases, random
+     * corruption) through a 16-bucket node, batches of 1 and 32.
+     */
+    @Test
+    @Timeout(120)
+    void shouldReplayTheDifferentialCapturesAsOpenVSwitchDoes() throws Exception
+    {
+        final List<Path> pcaps = Corpus.pcaps(Corpus.differentialDir());
+        replayAll(pcaps, 1);
+        replayAll(pcaps, 32);
+    }
+
+    /**
+     * Replays each capture (in a zone of its own) through a fresh 16-bucket node in batches of {@code batch} and
+     * compares with Open vSwitch's output for that batch size, or, where there is none, the embedded engine's.
+     */
+    private static void replayAll(final List<Path> pcaps, final int batch) throws Exception
+    {
         final ShardedNode node = ShardedNode.start(NodeTesting.settings("corpus", 16));
         try
         {
@@ -120,12 +141,12 @@ class NodeEquivalenceTest
             {
                 final PacketWorker worker = node.newWorker(1);
                 // A zone per file: the captures reuse addresses.
-                final List<String> actual = replay(worker, pcap, ExecParams.commit(zone++), 32);
-                final Optional<Path> expectedFile = Corpus.expected(pcap, 32);
+                final List<String> actual = replay(worker, pcap, ExecParams.commit(zone++), batch);
+                final Optional<Path> expectedFile = Corpus.expected(pcap, batch);
                 final List<String> expected = expectedFile.isPresent() ? Corpus.readLines(expectedFile.get())
-                    : Corpus.replay(pcap, 32);
-                assertEquals(expected, actual, pcap.getFileName() + (expectedFile.isPresent() ? " (Open vSwitch)"
-                    : " (embedded engine)"));
+                    : Corpus.replay(pcap, batch);
+                assertEquals(expected, actual, pcap.getFileName() + " in batches of " + batch
+                    + (expectedFile.isPresent() ? " (Open vSwitch)" : " (embedded engine)"));
                 node.closeWorker(worker);
             }
         }

@@ -23,13 +23,17 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * The reference corpus ({@code ../shared/corpus}: pcaps and the verdicts Open vSwitch gives them), located by the
- * system property {@value #PROPERTY}, which surefire sets. Tests that need it call {@link #requireDir()}, which
- * skips them, with the path in the reason, when it is absent.
+ * The captures with Open vSwitch's verdicts that the golden tests replay: the reference corpus
+ * ({@code ../shared/corpus}, located by the system property {@value #PROPERTY}, which surefire sets; tests that
+ * need it call {@link #requireDir()}, which skips them, with the path in the reason, when it is absent) and the
+ * project's own differential captures ({@code testdata/differential}, property {@value #DIFFERENTIAL_PROPERTY}),
+ * which every checkout has. Both lay their files out alike: {@code FILE.pcap} and {@code expected/FILE.ovs.txt} /
+ * {@code FILE.ovs32.txt}.
  */
 public final class Corpus
 {
     public static final String PROPERTY = "ctrack.corpus.dir";
+    public static final String DIFFERENTIAL_PROPERTY = "ctrack.differential.dir";
 
     private Corpus()
     {
@@ -61,10 +65,33 @@ public final class Corpus
         return dir;
     }
 
+    /**
+     * The project's own differential captures: the property, else {@code ../testdata/differential} from the working
+     * directory (a module's). They are part of the project: a missing directory fails the calling test.
+     */
+    public static Path differentialDir()
+    {
+        final String configured = System.getProperty(DIFFERENTIAL_PROPERTY);
+        final Path dir = configured != null && !configured.isBlank() ? Path.of(configured)
+            : Path.of(System.getProperty("user.dir"), "..", "testdata", "differential");
+        final Path normalized = dir.toAbsolutePath().normalize();
+        if (!Files.isDirectory(normalized.resolve("expected")))
+        {
+            throw new IllegalStateException("the project's differential captures are missing: " + normalized);
+        }
+        return normalized;
+    }
+
     /** Every {@code *.pcap} of the corpus, sorted by name. */
     public static List<Path> pcaps()
     {
-        try (Stream<Path> files = Files.list(requireDir()))
+        return pcaps(requireDir());
+    }
+
+    /** Every {@code *.pcap} of {@code dir}, sorted by name. */
+    public static List<Path> pcaps(final Path dir)
+    {
+        try (Stream<Path> files = Files.list(dir))
         {
             return files.filter(p -> p.getFileName().toString().endsWith(".pcap")).sorted().toList();
         }
