@@ -80,6 +80,8 @@ class DpctlCommandTest extends DpctlFixture
         fails("need zone=N,limit=M", "ct-set-limits", "zone=5");
         fails("field limit missing value", "ct-set-limits", "zone=5,limit=");
         fails("invalid zone limit field: bogus", "ct-set-limits", "zone=5,bogus=1");
+        fails("failed to parse field zone", "ct-set-limits", "zone=x,limit=5");
+        fails("failed to parse field limit", "ct-set-limits", "zone=5,limit=abc");
         fails("invalid zone", "ct-get-limits", "zone=70000");
         fails("too few arguments", "ct-del-limits");
     }

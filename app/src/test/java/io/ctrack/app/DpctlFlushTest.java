@@ -1,6 +1,7 @@
 package io.ctrack.app;
 
 import io.ctrack.engine.ct.ExecParams;
+import io.ctrack.shards.AdminActor;
 import io.ctrack.engine.status.EngineCounter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -67,11 +68,11 @@ class DpctlFlushTest extends DpctlFixture
 
         ok("flush-conntrack", "ct_nw_src=10.0.0.1,ct_nw_dst=10.0.0.2,ct_nw_proto=17,ct_tp_src=1000,ct_tp_dst=53");
         assertEquals(mixWithout("sport=1000"), sorted(ok("dump-conntrack")));
-        fails("Tuple not found", "flush-conntrack",
+        fails(AdminActor.TUPLE_NOT_FOUND, "flush-conntrack",
             "ct_nw_src=10.0.0.1,ct_nw_dst=10.0.0.2,ct_nw_proto=17,ct_tp_src=1000,ct_tp_dst=53");
 
         // A full tuple is looked up in zone 0 unless a zone is given.
-        fails("Tuple not found", "flush-conntrack",
+        fails(AdminActor.TUPLE_NOT_FOUND, "flush-conntrack",
             "ct_nw_src=10.0.0.3,ct_nw_dst=10.0.0.4,ct_nw_proto=17,ct_tp_src=2000,ct_tp_dst=53");
         ok("flush-conntrack", "zone=5", "ct_nw_src=10.0.0.3,ct_nw_dst=10.0.0.4,ct_nw_proto=17,ct_tp_src=2000,ct_tp_dst=53");
         assertEquals(mixWithout("sport=1000", "zone=5"), sorted(ok("dump-conntrack")));

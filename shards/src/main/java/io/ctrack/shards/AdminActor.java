@@ -22,6 +22,9 @@ import java.util.List;
  */
 public final class AdminActor extends AbstractBehavior<AdminActor.Command>
 {
+    /** A full-tuple flush that found no connection: Open vSwitch's message (its flush fails with ENOENT). */
+    public static final String TUPLE_NOT_FOUND = "failed to flush conntrack (No such file or directory)";
+
     /** Admin commands. */
     public sealed interface Command permits FlushAll, FlushZone, FlushMatching, Dump, GetNConns,
         SetMaxConns, GetMaxConns, SetZoneLimits, DeleteZoneLimits, GetZoneLimits, SetTimeoutPolicy,
@@ -328,7 +331,7 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
                 buckets.get(io.ctrack.transport.PacketWorker.bucketOf(hash, bucketBits));
             this.<BucketActor.Flushed>fanOut(List.of(bucket), (b, self) -> new BucketActor.FlushKey(key, self),
                 replies -> replies == null ? Result.error("timed out waiting for the bucket")
-                    : replies.get(0).removed() == 0 ? Result.error("Tuple not found") : flushed(replies),
+                    : replies.get(0).removed() == 0 ? Result.error(TUPLE_NOT_FOUND) : flushed(replies),
                 command.replyTo());
             return this;
         }

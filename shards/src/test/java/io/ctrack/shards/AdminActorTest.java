@@ -218,7 +218,7 @@ class AdminActorTest
         final AdminActor.Result again = flushMatching(5,
             match(6, fullTuple(Traffic.v4Client(7), Traffic.v4Server(7), 30_007, 80)));
         assertFalse(again.ok());
-        assertEquals("Tuple not found", again.text());
+        assertEquals(AdminActor.TUPLE_NOT_FOUND, again.text());
         assertFalse(flushMatching(5, match(6, fullTuple(Traffic.v4Client(7), Traffic.v4Server(7), 30_007, 81))).ok());
         assertEquals(78, NodeTesting.dump(node, 5).size());
     }

@@ -288,8 +288,10 @@ public final class Dpctl
                 }
                 switch (key)
                 {
-                    case "zone" -> zone = CtMatchParser.parseUnsigned(value, 0xFFFF, "failed to parse zone");
-                    case "limit" -> limit = CtMatchParser.parseUnsigned(value, Integer.MAX_VALUE, "failed to parse limit");
+                    // Open vSwitch's messages (ct_dpif_parse_zone_limit_tuple).
+                    case "zone" -> zone = CtMatchParser.parseUnsigned(value, 0xFFFF, "failed to parse field zone");
+                    case "limit" -> limit = CtMatchParser.parseUnsigned(value, Integer.MAX_VALUE,
+                        "failed to parse field limit");
                     default -> throw new DpctlException("invalid zone limit field: " + key);
                 }
             }
