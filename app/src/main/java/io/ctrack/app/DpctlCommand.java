@@ -29,6 +29,13 @@ public final class DpctlCommand implements Callable<Integer>
     @Option(names = "--port", defaultValue = "16640", description = "Admin port (default ${DEFAULT-VALUE}).")
     private int port;
 
+    @Option(names = { "-m", "--more" }, description = "dump-conntrack: more detail (id, status, TCP peers).")
+    private boolean more;
+
+    @Option(names = { "-s", "--statistics" },
+        description = "dump-conntrack: the seconds left before each connection expires.")
+    private boolean statistics;
+
     @Parameters(paramLabel = "COMMAND [ARG]", arity = "1..*", description = "A dpctl command and its arguments.")
     private List<String> args = new ArrayList<>();
 
@@ -39,7 +46,17 @@ public final class DpctlCommand implements Callable<Integer>
         final String error;
         try
         {
-            error = AdminServer.call(host, port, args, out::println);
+            // The node takes options after the command name, as ovs-appctl's dpctl commands do.
+            final List<String> request = new ArrayList<>(args);
+            if (statistics)
+            {
+                request.add(1, "--statistics");
+            }
+            if (more)
+            {
+                request.add(1, "--more");
+            }
+            error = AdminServer.call(host, port, request, out::println);
         }
         catch (final ConnectException ex)
         {

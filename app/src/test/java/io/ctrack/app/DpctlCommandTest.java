@@ -195,6 +195,61 @@ class DpctlCommandTest extends DpctlFixture
     }
 
     @Test
+    void shouldDumpWithMoreDetailAndTheTimeoutLeft()
+    {
+        trafficMix();
+
+        // -m: the connection id after the reply tuple, status=0 after the zone, both TCP peers; as in Open vSwitch.
+        final List<String> more = sorted(ok("dump-conntrack", "-m", "zone=5"));
+        assertEquals(1, more.size(), more.toString());
+        assertTrue(more.get(0).matches("udp,orig=\\(src=10\\.0\\.0\\.3,dst=10\\.0\\.0\\.4,sport=2000,dport=53\\),"
+            + "reply=\\(src=10\\.0\\.0\\.4,dst=10\\.0\\.0\\.3,sport=53,dport=2000\\),id=[1-9][0-9]*,zone=5,status=0"),
+            more.get(0));
+        final String tcp = ok("--more", "dump-conntrack").stream().filter(l -> l.startsWith("tcp,")).findFirst()
+            .orElseThrow();
+        assertTrue(tcp.endsWith(",status=0,protoinfo=(state_orig=ESTABLISHED,state_reply=ESTABLISHED,"
+            + "flags_orig=0,flags_reply=0)"), tcp);
+
+        // -s: the whole seconds left, after the zone, before the mark; options joined (-ms) or long.
+        final List<String> stats = ok("dump-conntrack", "-s", "zone=7");
+        assertEquals(List.of("udp,orig=(src=10.0.0.9,dst=10.0.0.10,sport=3000,dport=53),reply=(src=10.0.0.10,"
+            + "dst=10.0.0.9,sport=53,dport=3000),zone=7,timeout=" + udpSecondsLeft(stats) + ",mark=42,labels=0xabc"),
+            stats);
+        assertTrue(ok("dump-conntrack", "-ms", "zone=7").get(0).contains(",zone=7,status=0,timeout="));
+        assertTrue(ok("dump-conntrack", "--statistics", "--more").stream().allMatch(l -> l.contains(",timeout=")));
+        assertEquals(sorted(MIX_DUMP), sorted(ok("dump-conntrack")));
+        // An unknown option: refused by the command line, and by the node from any other client.
+        final ReplayCommandTest.Result unknown = dpctl("dump-conntrack", "-mx");
+        assertEquals(2, unknown.exitCode());
+        assertTrue(unknown.err().startsWith("ctrack dpctl: Unknown option: '-x'"), unknown.err());
+        assertEquals("Unrecognized option -x", call("dump-conntrack", "-mx"));
+        assertEquals("Unrecognized option --frob", call("dump-conntrack", "--frob"));
+    }
+
+    /** Sends a command to the node's admin channel directly; returns its error (null if none). */
+    private String call(final String... args)
+    {
+        try
+        {
+            return AdminServer.call("127.0.0.1", server.port(), List.of(args), line -> { });
+        }
+        catch (final IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
+    }
+
+    /** The timeout a {@code -s} line printed, checked to be (a little less than) 30 s: UDP seen both ways. */
+    private static long udpSecondsLeft(final List<String> lines)
+    {
+        final java.util.regex.Matcher m = java.util.regex.Pattern.compile(",timeout=(\\d+),").matcher(lines.get(0));
+        assertTrue(m.find(), lines.toString());
+        final long seconds = Long.parseLong(m.group(1));
+        assertTrue(seconds >= 20 && seconds <= 30, lines.toString());
+        return seconds;
+    }
+
+    @Test
     void shouldRefuseBadCommandsWithOneLine()
     {
         fails("unknown command 'frobnicate'", "frobnicate");

@@ -64,11 +64,17 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
     }
 
     /**
-     * Starts a dump ({@code zone} &lt; 0: all zones); the answer comes as {@link DumpChunk}s, the next one sent
+     * Starts a dump ({@code zone} &lt; 0: all zones) with {@code options} ({@link io.ctrack.engine.ct.DumpFormat#MORE},
+     * {@link io.ctrack.engine.ct.DumpFormat#STATISTICS}); the answer comes as {@link DumpChunk}s, the next one sent
      * when the requester sends the chunk's {@code more} a {@link DumpNext}.
      */
-    public record Dump(int zone, ActorRef<DumpChunk> replyTo) implements Command
+    public record Dump(int zone, int options, ActorRef<DumpChunk> replyTo) implements Command
     {
+        /** A dump in the plain format. */
+        public Dump(final int zone, final ActorRef<DumpChunk> replyTo)
+        {
+            this(zone, 0, replyTo);
+        }
     }
 
     /** Some dump lines; {@code last} ends the dump; {@code more} takes the request for the next chunk. */
@@ -349,7 +355,8 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
 
     private Behavior<Command> onDump(final Dump command)
     {
-        getContext().spawnAnonymous(DumpSession.create(buckets, command.zone(), command.replyTo()), SAME_DISPATCHER);
+        getContext().spawnAnonymous(DumpSession.create(buckets, command.zone(), command.options(), command.replyTo()),
+            SAME_DISPATCHER);
         return this;
     }
 

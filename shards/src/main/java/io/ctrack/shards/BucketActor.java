@@ -85,8 +85,11 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     {
     }
 
-    /** One slice of a dump: connections from {@code cursor} on, formatted as dump-conntrack lines. */
-    public record DumpSlice(int zone, long cursor, ActorRef<Dumped> replyTo) implements Command
+    /**
+     * One slice of a dump: connections from {@code cursor} on, formatted as dump-conntrack lines with
+     * {@code options} ({@link io.ctrack.engine.ct.DumpFormat#MORE}, {@link io.ctrack.engine.ct.DumpFormat#STATISTICS}).
+     */
+    public record DumpSlice(int zone, int options, long cursor, ActorRef<Dumped> replyTo) implements Command
     {
     }
 
@@ -499,11 +502,12 @@ public final class BucketActor extends AbstractBehavior<BucketActor.Command>
     {
         final List<String> lines = new ArrayList<>();
         final int zone = command.zone();
-        final long next = state.table.scan(command.cursor(), DUMP_SLICE, clockMs(), e ->
+        final long nowMs = clockMs();
+        final long next = state.table.scan(command.cursor(), DUMP_SLICE, nowMs, e ->
         {
             if (zone < 0 || e.zone() == zone)
             {
-                lines.add(DumpFormat.format(e));
+                lines.add(DumpFormat.format(e, command.options(), nowMs));
             }
         }, null);
         command.replyTo().tell(new Dumped(state.bucketId, lines, next));

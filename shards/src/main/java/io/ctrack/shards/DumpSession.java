@@ -27,7 +27,7 @@ final class DumpSession
     }
 
     static Behavior<Object> create(final List<ActorRef<BucketActor.Command>> buckets, final int zone,
-        final ActorRef<AdminActor.DumpChunk> replyTo)
+        final int options, final ActorRef<AdminActor.DumpChunk> replyTo)
     {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
         {
@@ -36,7 +36,7 @@ final class DumpSession
             final ActorRef<BucketActor.Dumped> sliceReplies = context.getSelf().narrow();
             final int[] bucket = { 0 };
             final long[] cursor = { ConnTable.SCAN_START };
-            buckets.get(0).tell(new BucketActor.DumpSlice(zone, cursor[0], sliceReplies));
+            buckets.get(0).tell(new BucketActor.DumpSlice(zone, options, cursor[0], sliceReplies));
             timers.startSingleTimer(Idle.INSTANCE, IDLE_TIMEOUT);
             return Behaviors.receive(Object.class)
                 .onMessage(BucketActor.Dumped.class, dumped ->
@@ -61,7 +61,7 @@ final class DumpSession
                 .onMessage(AdminActor.DumpNext.class, next ->
                 {
                     requester[0] = next.replyTo();
-                    buckets.get(bucket[0]).tell(new BucketActor.DumpSlice(zone, cursor[0], sliceReplies));
+                    buckets.get(bucket[0]).tell(new BucketActor.DumpSlice(zone, options, cursor[0], sliceReplies));
                     timers.startSingleTimer(Idle.INSTANCE, IDLE_TIMEOUT);
                     return Behaviors.same();
                 })

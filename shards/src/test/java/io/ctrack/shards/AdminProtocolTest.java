@@ -90,11 +90,13 @@ class AdminProtocolTest
         final TestProbe<BucketActor.Command> bucket1 = TEST_KIT.createTestProbe();
         final TestProbe<AdminActor.DumpChunk> requester = TEST_KIT.createTestProbe();
 
-        TEST_KIT.spawn(DumpSession.create(List.of(bucket0.getRef(), bucket1.getRef()), 4, requester.getRef()));
+        TEST_KIT.spawn(DumpSession.create(List.of(bucket0.getRef(), bucket1.getRef()), 4,
+            io.ctrack.engine.ct.DumpFormat.MORE, requester.getRef()));
 
         // Bucket 0, first slice: more to come from it.
         final BucketActor.DumpSlice s0 = bucket0.expectMessageClass(BucketActor.DumpSlice.class);
         assertEquals(4, s0.zone());
+        assertEquals(io.ctrack.engine.ct.DumpFormat.MORE, s0.options());
         assertEquals(ConnTable.SCAN_START, s0.cursor());
         s0.replyTo().tell(new BucketActor.Dumped(0, List.of("a", "b"), 2048));
         final AdminActor.DumpChunk c0 = requester.receiveMessage();
@@ -115,6 +117,7 @@ class AdminProtocolTest
         c1.more().tell(new AdminActor.DumpNext(requester.getRef()));
         final BucketActor.DumpSlice s2 = bucket1.expectMessageClass(BucketActor.DumpSlice.class);
         assertEquals(ConnTable.SCAN_START, s2.cursor());
+        assertEquals(io.ctrack.engine.ct.DumpFormat.MORE, s2.options());
         s2.replyTo().tell(new BucketActor.Dumped(1, List.of(), ConnTable.SCAN_DONE));
         final AdminActor.DumpChunk c2 = requester.receiveMessage();
         assertTrue(c2.last());
@@ -128,7 +131,7 @@ class AdminProtocolTest
         final TestProbe<BucketActor.Command> bucket = TEST_KIT.createTestProbe();
         final TestProbe<AdminActor.DumpChunk> requester = TEST_KIT.createTestProbe();
 
-        final ActorRef<Object> session = TEST_KIT.spawn(DumpSession.create(List.of(bucket.getRef()), -1,
+        final ActorRef<Object> session = TEST_KIT.spawn(DumpSession.create(List.of(bucket.getRef()), -1, 0,
             requester.getRef()));
         bucket.expectMessageClass(BucketActor.DumpSlice.class).replyTo()
             .tell(new BucketActor.Dumped(0, List.of(), ConnTable.SCAN_DONE));

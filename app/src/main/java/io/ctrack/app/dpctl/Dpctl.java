@@ -1,6 +1,7 @@
 package io.ctrack.app.dpctl;
 
 import io.ctrack.engine.ct.ConnMatch;
+import io.ctrack.engine.ct.DumpFormat;
 import io.ctrack.engine.status.EngineCounter;
 import io.ctrack.engine.tcp.TcpState;
 import io.ctrack.engine.timeout.TimeoutAttr;
@@ -36,7 +37,7 @@ public final class Dpctl
 
     /** The commands and their syntax, for help. */
     public static final String USAGE = "conntrack commands (as ovs-dpctl):%n"
-        + "  dump-conntrack [zone=N]%n"
+        + "  dump-conntrack [-m] [-s] [zone=N]%n"
         + "  flush-conntrack [zone=N] [mark=V[/M]] [labels=V[/M]] [ct-orig-tuple [ct-reply-tuple]]%n"
         + "  ct-stats-show [zone=N] [verbose]%n"
         + "  ct-get-nconns%n"
@@ -60,10 +61,19 @@ public final class Dpctl
             throw new DpctlException("missing command name; use --help for help");
         }
         final String command = args.get(0);
-        final List<String> rest = args.subList(1, args.size());
+        // Options first, as ovs-appctl's dpctl handler takes them (commands that have no use for one ignore it); a
+        // negative number is an argument (ctrack's own commands take numbers), not an option.
+        int first = 1;
+        int options = 0;
+        while (first < args.size() && args.get(first).startsWith("-") && args.get(first).length() > 1
+            && !Character.isDigit(args.get(first).charAt(1)))
+        {
+            options |= option(args.get(first++));
+        }
+        final List<String> rest = args.subList(first, args.size());
         switch (command)
         {
-            case "dump-conntrack" -> dump(rest, out);
+            case "dump-conntrack" -> dump(rest, options, out);
             case "flush-conntrack" -> flush(rest, out);
             case "ct-stats-show" -> statsShow(rest, out);
             case "ct-get-nconns" -> out.accept(result(node.<AdminActor.Result>ask(AdminActor.GetNConns::new)));
@@ -84,6 +94,31 @@ public final class Dpctl
             case "ct-fail-bucket" -> failBucket(rest, out);
             default -> throw new DpctlException("unknown command '" + command + "'; use --help for help");
         }
+    }
+
+    /** Open vSwitch's dpctl options: {@code -m}/{@code --more}, {@code -s}/{@code --statistics}, short ones joined. */
+    private static int option(final String arg) throws DpctlException
+    {
+        if (arg.startsWith("--"))
+        {
+            return switch (arg)
+            {
+                case "--more" -> DumpFormat.MORE;
+                case "--statistics" -> DumpFormat.STATISTICS;
+                default -> throw new DpctlException("Unrecognized option " + arg);
+            };
+        }
+        int options = 0;
+        for (int i = 1; i < arg.length(); i++)
+        {
+            options |= switch (arg.charAt(i))
+            {
+                case 'm' -> DumpFormat.MORE;
+                case 's' -> DumpFormat.STATISTICS;
+                default -> throw new DpctlException("Unrecognized option -" + arg.charAt(i));
+            };
+        }
+        return options;
     }
 
     private static String result(final AdminActor.Result result) throws DpctlException
@@ -112,16 +147,16 @@ public final class Dpctl
         return CtMatchParser.parseUnsigned(args.get(0).substring(5), 0xFFFF, "invalid zone");
     }
 
-    /** Streams every connection (of one zone) as {@code ct_dpif_format_entry} prints it. */
-    private void dump(final List<String> args, final Consumer<String> out) throws DpctlException
+    /** Streams every connection (of one zone) as {@code ct_dpif_format_entry} prints it, with {@code options}. */
+    private void dump(final List<String> args, final int options, final Consumer<String> out) throws DpctlException
     {
         final int zone = zoneArgument(args, 1);
-        forEachLine(zone, out);
+        forEachLine(zone, options, out);
     }
 
-    private void forEachLine(final int zone, final Consumer<String> out)
+    private void forEachLine(final int zone, final int options, final Consumer<String> out)
     {
-        AdminActor.DumpChunk chunk = node.ask(replyTo -> new AdminActor.Dump(zone, replyTo));
+        AdminActor.DumpChunk chunk = node.ask(replyTo -> new AdminActor.Dump(zone, options, replyTo));
         while (true)
         {
             chunk.lines().forEach(out);
@@ -180,7 +215,7 @@ public final class Dpctl
         final int[] byProto = new int[9];
         final int[] byTcpState = new int[TcpState.values().length];
         final int[] total = { 0 };
-        forEachLine(zone, line ->
+        forEachLine(zone, 0, line ->
         {
             total[0]++;
             final String proto = line.substring(0, line.indexOf(','));

@@ -25,9 +25,12 @@ import static io.ctrack.engine.packet.Protocols.TCP_URG;
  */
 public final class TcpTracker implements L4Tracker
 {
-    private static final int WSCALE_FLAG = 0x80;
-    private static final int WSCALE_UNKNOWN = 0x40;
-    private static final int WSCALE_MASK = 0x0F;
+    /** A peer's window scale word: the option was seen. */
+    public static final int WSCALE_FLAG = 0x80;
+    /** A peer's window scale word: its scale is unknown (picked up mid-stream). */
+    public static final int WSCALE_UNKNOWN = 0x40;
+    /** A peer's window scale word: the shift. */
+    public static final int WSCALE_MASK = 0x0F;
     private static final int MAX_WSCALE = 14;
     /** 1500 is pf's fudge factor for retransmitted fragments. */
     private static final int MAX_ACK_WINDOW = 0xFFFF + 1500;

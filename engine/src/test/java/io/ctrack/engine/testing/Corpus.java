@@ -143,7 +143,13 @@ public final class Corpus
      */
     public static List<String> replay(final Path pcap, final int batch) throws IOException, PcapFormatException
     {
-        final Conntrack conntrack = new Conntrack(ConnTableConfig.of(0, 4096), FragConfig.DEFAULT);
+        return replay(new Conntrack(ConnTableConfig.of(0, 4096), FragConfig.DEFAULT), pcap, batch);
+    }
+
+    /** {@link #replay(Path, int)} into {@code conntrack}, whose table the caller can then look at. */
+    public static List<String> replay(final Conntrack conntrack, final Path pcap, final int batch)
+        throws IOException, PcapFormatException
+    {
         final ExecParams params = ExecParams.commit(0);
         final FrameBatch frames = new FrameBatch(batch);
         final UnsafeBuffer verdicts = new UnsafeBuffer(new byte[batch * Verdict.LENGTH]);
