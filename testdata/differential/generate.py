@@ -373,13 +373,20 @@ def maybe_v6():
         return maybe(0.35)
     return FAMILY == 6
 
+def step(active):
+    """Emits the next packet(s) of a conversation picked at random; drops it when it has ended."""
+    i = R.randrange(len(active))
+    try:
+        next(active[i])
+    except StopIteration:
+        active.pop(i)
+
 def main(seed, path, conns):
     R.seed(seed)
     cap = Capture()
     sent_log = []
     active = []
-    ports = set()
-    for c in range(conns):
+    for _ in range(conns):
         v6 = maybe_v6()
         kind = R.random()
         ia = addr6(R.randrange(1, 40)) if v6 else addr4(10, 0, 0, R.randrange(1, 40))
@@ -399,19 +406,11 @@ def main(seed, path, conns):
         for _ in range(R.randrange(0, 6)):
             if not active:
                 break
-            i = R.randrange(len(active))
-            try:
-                next(active[i])
-            except StopIteration:
-                active.pop(i)
+            step(active)
         if maybe(0.05):
             icmp_error(cap, sent_log)
     while active:
-        i = R.randrange(len(active))
-        try:
-            next(active[i])
-        except StopIteration:
-            active.pop(i)
+        step(active)
         if maybe(0.03):
             icmp_error(cap, sent_log)
     cap.write(path)
