@@ -90,7 +90,8 @@ final class ZonesBench implements Runnable
             {
                 start = System.nanoTime();
                 final long untilNs = start + DEFAULT_WARMUP_MS * 1_000_000;
-                final BenchCommand.Progress warming = warmup > 0 ? new BenchCommand.Progress(out, "warm-up", warmup) : null;
+                final BenchCommand.Progress warming =
+                    warmup > 0 ? new BenchCommand.Progress(out, "warm-up", warmup) : null;
                 int done = 0;
                 while (warmup > 0 ? done < warmup : done < MIN_DEFAULT_WARMUP || System.nanoTime() - untilNs < 0)
                 {
