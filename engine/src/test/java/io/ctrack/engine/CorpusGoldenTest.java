@@ -17,9 +17,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * Every capture of the reference corpus, and of the project's differential captures, replayed through the engine
  * exactly as {@code ctrack replay FILE --batch N} does it (commit, zone 0, batches of N, the wall clock per batch),
- * compared line by line with what Open vSwitch printed for it ({@code expected/FILE.ovs.txt} for batches of 1, {@code FILE.ovs32.txt} for 32). One test per file
- * and batch size; the reference corpus's tests are skipped, with the path in the reason, when it is absent (the
- * differential captures are part of the project and never skipped).
+ * compared line by line with what Open vSwitch printed for it ({@code expected/FILE.ovs.txt} for batches of 1,
+ * {@code FILE.ovs32.txt} for 32). One test per file and batch size; the reference corpus's tests are skipped, with the
+ * path in the reason, when it is absent (the differential captures are part of the project and never skipped).
  */
 class CorpusGoldenTest
 {
