@@ -314,6 +314,13 @@ public final class AdminActor extends AbstractBehavior<AdminActor.Command>
 
     private Behavior<Command> onFlushZone(final FlushZone command)
     {
+        if (limits.zoneCount(command.zone()) == 0)
+        {
+            // The zone's exact count says it holds no connection (a commit reserves its count before the connection
+            // exists; a removal releases it as the connection goes): nothing for the buckets to do. A commit racing
+            // with this answer races with a flush through the buckets just the same.
+            return reply(command.replyTo(), Result.ok("flushed 0 connections", 0));
+        }
         this.<BucketActor.Flushed>fanOut((bucket, self) -> new BucketActor.FlushZone(command.zone(), self, 0),
             AdminActor::flushed, command.replyTo());
         return this;

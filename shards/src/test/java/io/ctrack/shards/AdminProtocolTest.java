@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@link FanOut} and {@link DumpSession} against probes standing in for the buckets. */
+/** {@link FanOut}, {@link DumpSession} and the admin actor's zone flush against probes standing in for buckets. */
 @ExtendWith(LogCapturingExtension.class)
 @Timeout(30)
 class AdminProtocolTest
@@ -81,6 +81,27 @@ class AdminProtocolTest
         admin.expectNoMessage(Duration.ofMillis(100));
         late.replyTo().tell(new BucketActor.Done(0));
         requester.expectNoMessage(Duration.ofMillis(200));
+    }
+
+    @Test
+    void shouldAnswerTheFlushOfAnEmptyZoneWithoutAskingTheBuckets()
+    {
+        final TestProbe<BucketActor.Command> bucket = TEST_KIT.createTestProbe();
+        final SharedLimits limits = new SharedLimits();
+        final ActorRef<AdminActor.Command> admin =
+            TEST_KIT.spawn(AdminActor.create(List.of(bucket.getRef()), limits, 0));
+        final TestProbe<AdminActor.Result> replies = TEST_KIT.createTestProbe();
+
+        admin.tell(new AdminActor.FlushZone(4, replies.getRef()));
+        final AdminActor.Result empty = replies.receiveMessage();
+        assertTrue(empty.ok());
+        assertEquals(0, empty.value());
+        bucket.expectNoMessage(Duration.ofMillis(100));
+
+        // A zone with a connection is flushed by the buckets.
+        assertEquals(io.ctrack.engine.table.Admission.ADMITTED, limits.tryAdmit(4));
+        admin.tell(new AdminActor.FlushZone(4, replies.getRef()));
+        assertEquals(4, bucket.expectMessageClass(BucketActor.FlushZone.class).zone());
     }
 
     @Test
