@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DpctlOvsComparisonTest extends DpctlFixture
 {
-    private final Path dir = Path.of(System.getProperty("ctrack.differential.dir", "../testdata/differential"));
+    private final Path dir = ReplayEnginesTest.differential();
 
     @Test
     void shouldPrintWhatOvsVswitchdPrintedForTheSameTraffic() throws Exception

@@ -53,8 +53,8 @@ class ReplayEnginesTest
         return runs.stream();
     }
 
-    /** The project's own captures with Open vSwitch's verdicts (testdata/differential). */
-    private static Path differential()
+    /** The project's own captures with Open vSwitch's verdicts (testdata/differential), for every app test. */
+    static Path differential()
     {
         final String dir = System.getProperty("ctrack.differential.dir", "../testdata/differential");
         return Path.of(dir).toAbsolutePath().normalize();

@@ -28,7 +28,7 @@ class ReplayNatOvsTest
     })
     void shouldTranslateAsOvsVswitchdDid(final String name, final String nat, final String engine) throws Exception
     {
-        final Path dir = Path.of(System.getProperty("ctrack.differential.dir", "../testdata/differential"));
+        final Path dir = ReplayEnginesTest.differential();
         final ReplayCommandTest.Result result = run("replay", dir.resolve(name).toString(), "--nat", nat, "--dump",
             engine);
         assertEquals(0, result.exitCode(), result.err());
