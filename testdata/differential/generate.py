@@ -3,8 +3,10 @@
 mixes of TCP conversations (handshakes with and without window scaling, data both ways, retransmissions,
 out-of-order and out-of-window segments, keepalives, zero windows, bad flags and checksums, mid-stream pickup,
 FIN and RST closes, port reuse), UDP, SCTP and ICMP/ICMPv6 exchanges, and ICMP errors quoting earlier packets,
-over IPv4 and IPv6 (with extension headers), optionally with random bit flips and truncation. Standard library
-only. The same seed and options give the same file byte for byte.
+over IPv4 and IPv6 (with extension headers), optionally with random bit flips and truncation. With --extras also:
+802.1Q and 802.1ad tags, other IP protocols (GRE, ESP, AH, ...), sequence numbers about to wrap, TCP timestamp and
+SACK options and ECN/URG/NS flags, IPv6 routing headers and atomic fragment headers. Standard library only. The
+same seed and options give the same file byte for byte.
 """
 import argparse, random, struct
 
@@ -66,7 +68,16 @@ def l3(v6, src, dst, proto, l4, corrupt=0):
         return 0x0800, hdr + l4
     nh = proto
     ext = b''
-    if maybe(0.1):
+    if EXTRAS and maybe(0.12):
+        if maybe(0.5):
+            # routing header (type 0, 2 or 4) with no segment left: nothing to do for a tracker but to skip it
+            ext = struct.pack('!BBBBI', proto, 2, R.choice([0, 2, 4]), 0, 0) + b'\0' * 16
+            nh = 43
+        else:
+            # atomic fragment: offset 0, no more fragments
+            ext = struct.pack('!BBHI', proto, 0, 0, R.randrange(1 << 32))
+            nh = 44
+    elif maybe(0.1):
         # hop-by-hop with PadN
         ext = struct.pack('!BB', proto, 0) + b'\x01\x04\0\0\0\0'
         nh = 0
@@ -86,6 +97,13 @@ def pseudo(v6, src, dst, proto, length):
     return src + dst + struct.pack('!BBH', 0, proto, length)
 
 def tcp_seg(v6, src, dst, sport, dport, seq, ack, flags, win, opts=b'', payload=b'', bad=False):
+    if EXTRAS:
+        if maybe(0.3):
+            opts += b'\x01\x01\x08\x0a' + struct.pack('!II', R.randrange(1 << 32), R.randrange(1 << 32))
+        if maybe(0.05) and flags & ACK:
+            opts += b'\x01\x01\x05\x0a' + struct.pack('!II', (ack + 100) & 0xffffffff, (ack + 200) & 0xffffffff)
+        if maybe(0.03):
+            flags |= R.choice([0x40, 0x80, URG, 0x100])  # ECE, CWR, URG, NS
     while len(opts) % 4:
         opts += b'\x01'
     off = (20 + len(opts)) // 4
@@ -139,6 +157,16 @@ class Capture:
 
     def add(self, ethertype, l3bytes, a_to_b=True):
         self.t += R.randrange(1, 2000)
+        if EXTRAS and maybe(0.3):
+            # one 802.1Q tag, or two (outer 802.1ad, rarely 802.1Q)
+            kind = R.random()
+            vid = struct.pack('!H', R.randrange(4096))
+            if kind < 0.6:
+                l3bytes = vid + struct.pack('!H', ethertype) + l3bytes
+                ethertype = 0x8100
+            else:
+                l3bytes = vid + struct.pack('!HHH', 0x8100, R.randrange(4096), ethertype) + l3bytes
+                ethertype = 0x88a8 if kind < 0.9 else 0x8100
         d, s = (MAC_B, MAC_A) if a_to_b else (MAC_A, MAC_B)
         frame = d + s + struct.pack('!H', ethertype) + l3bytes
         if len(frame) < 60 and maybe(0.5):
@@ -162,11 +190,17 @@ class Capture:
 
 SYN, FIN, RST, PSH, ACK, URG = 0x02, 0x01, 0x04, 0x08, 0x10, 0x20
 
+def isn():
+    """An initial sequence number; with --extras, three in ten are a few thousand short of the wrap."""
+    if EXTRAS and maybe(0.3):
+        return (1 << 32) - R.randrange(1, 4000)
+    return R.randrange(1 << 32)
+
 def tcp_conv(cap, v6, ia, ib, sport, dport, sent_log):
     """One TCP conversation, as a generator of packet emissions (interleaved by the caller)."""
-    A = dict(ip=ia, port=sport, seq=R.randrange(1 << 32), win=R.choice([65535, 29200, 8192, 512, 0x4000]),
+    A = dict(ip=ia, port=sport, seq=isn(), win=R.choice([65535, 29200, 8192, 512, 0x4000]),
              ws=R.choice([None, 0, 2, 7, 14]), sent=[])
-    B = dict(ip=ib, port=dport, seq=R.randrange(1 << 32), win=R.choice([65535, 28960, 4096, 0x8000]),
+    B = dict(ip=ib, port=dport, seq=isn(), win=R.choice([65535, 28960, 4096, 0x8000]),
              ws=R.choice([None, 0, 3, 8]), sent=[])
     if maybe(0.15):
         A['ws'] = B['ws'] = None
@@ -341,6 +375,17 @@ def icmp_conv(cap, v6, ia, ib, ident, sent_log):
         sent_log.append((v6, s, d, 58 if v6 else 1, pkt))
         yield
 
+def other_conv(cap, v6, ia, ib, sent_log):
+    """A few packets of an IP protocol conntrack knows no ports of (keyed by addresses, like UDP's states)."""
+    proto = R.choice([47, 50, 51, 253, 4, 41, 103, 255])
+    for i in range(R.randrange(1, 6)):
+        a2b = i % 2 == 0 if maybe(0.7) else maybe(0.5)
+        s, d = (ia, ib) if a2b else (ib, ia)
+        et, pkt = l3(v6, s, d, proto, b'x' * R.randrange(0, 40))
+        cap.add(et, pkt, a2b)
+        sent_log.append((v6, s, d, proto, pkt))
+        yield
+
 def icmp_error(cap, sent_log):
     """An ICMP error quoting a packet seen before, sent by the quoted packet's destination or a router."""
     if not sent_log:
@@ -363,6 +408,7 @@ def icmp_error(cap, sent_log):
     cap.add(et, p, True)
 
 FAMILY = None
+EXTRAS = False
 MUTATE = 0
 MUT_FROM = 12
 NMAX = 40
@@ -399,6 +445,8 @@ def main(seed, path, conns):
             g = udp_conv(cap, v6, ia, ib, sport, dport, sent_log)
         elif kind < 0.85:
             g = sctp_conv(cap, v6, ia, ib, sport, dport, sent_log)
+        elif EXTRAS and maybe(0.4):
+            g = other_conv(cap, v6, ia, ib, sent_log)
         else:
             g = icmp_conv(cap, v6, ia, ib, R.randrange(65536), sent_log)
         active.append(g)
@@ -427,7 +475,11 @@ if __name__ == '__main__':
                         'the EtherType is never touched, so the file stays single-family')
     p.add_argument('--segments', type=int, default=40, help='upper bound of mid-conversation TCP events (default 40)')
     p.add_argument('--max-payload', type=int, default=200, help='largest TCP payload written (default 200)')
+    p.add_argument('--extras', action='store_true',
+                   help='VLAN tags, other IP protocols, sequence wrap, more TCP options and flags, IPv6 routing and '
+                        'atomic fragment headers')
     a = p.parse_args()
+    EXTRAS = a.extras
     FAMILY = a.family
     MUTATE = a.mutate
     MUT_FROM = 14 if a.family else 12
