@@ -5,7 +5,9 @@ out-of-order and out-of-window segments, keepalives, zero windows, bad flags and
 FIN and RST closes, port reuse), UDP, SCTP and ICMP/ICMPv6 exchanges, and ICMP errors quoting earlier packets,
 over IPv4 and IPv6 (with extension headers), optionally with random bit flips and truncation. With --extras also:
 802.1Q and 802.1ad tags, other IP protocols (GRE, ESP, AH, ...), sequence numbers about to wrap, TCP timestamp and
-SACK options and ECN/URG/NS flags, IPv6 routing headers and atomic fragment headers. Standard library only. The
+SACK options and ECN/URG/NS flags, IPv6 routing headers and atomic fragment headers. With --fragments instead: one batch (at most 32 frames) of
+IPv4 or IPv6 datagrams cut into fragments, in order, reversed or shuffled, some duplicated, overlapped or left
+incomplete. Standard library only. The
 same seed and options give the same file byte for byte.
 """
 import argparse, random, struct
@@ -407,6 +409,75 @@ def icmp_error(cap, sent_log):
         et, p = l3(False, src, dst, 1, m)
     cap.add(et, p, True)
 
+def fragment(v6, src, dst, proto, l4, size, ident):
+    """{@code l4} cut into fragments of {@code size} bytes (a multiple of 8): (EtherType, IP packet) pairs."""
+    count = (len(l4) + size - 1) // size
+    return [ip_fragment(v6, src, dst, proto, k * size, k < count - 1, l4[k * size:(k + 1) * size], ident)
+            for k in range(count)]
+
+def ip_fragment(v6, src, dst, proto, offset, more, data, ident):
+    if v6:
+        fh = struct.pack('!BBHI', proto, 0, (offset // 8) << 3 | more, ident)
+        return 0x86dd, struct.pack('!IHBB16s16s', 0x60000000, len(fh) + len(data), 44, 64, src, dst) + fh + data
+    hdr = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(data), ident & 0xffff, more << 13 | offset // 8, 64, proto, 0,
+                      src, dst)
+    return 0x0800, hdr[:10] + struct.pack('!H', csum16(hdr)) + hdr[12:] + data
+
+def fragments_main(seed, path):
+    """One batch of fragmented datagrams (UDP, TCP, ICMP echo), at most 32 frames, of FAMILY."""
+    R.seed(seed)
+    v6 = FAMILY == 6
+    cap = Capture()
+    n = 0
+    while True:
+        a = addr6(R.randrange(1, 5)) if v6 else addr4(10, 0, 0, R.randrange(1, 5))
+        b = addr6(0x101) if v6 else addr4(10, 1, 0, 1)
+        sport, dport = R.randrange(1024, 65536), R.choice([53, 5000])
+        a2b = maybe(0.7)
+        s, d = (a, b) if a2b else (b, a)
+        sp, dp = (sport, dport) if a2b else (dport, sport)
+        kind = R.random()
+        # fragment sizes around both minimums (IPv4 1200, IPv6 1280 bytes of packet), and smaller
+        size = R.choice([1280, 1232, 1400, 1200, 1208, 600, 1504]) // 8 * 8
+        if kind < 0.6:
+            proto = 17
+            l4 = udp_dgram(v6, s, d, sp, dp, b'f' * R.choice([1500, 2600, 3000, 4000]), zero=maybe(0.2),
+                           bad=maybe(0.05))
+        elif kind < 0.8:
+            proto = 6
+            l4 = tcp_seg(v6, s, d, sp, dp, R.randrange(1 << 32), 0, SYN if maybe(0.5) else ACK, 65535,
+                         payload=b't' * R.choice([1500, 2500]))
+        else:
+            proto = 58 if v6 else 1
+            rest = struct.pack('!HH', R.randrange(65536), 1)
+            l4 = icmp6(s, d, 128, 0, rest, b'p' * 2000) if v6 else icmp4(8, 0, rest, b'p' * 2000)
+        frags = fragment(v6, s, d, proto, l4, size, R.randrange(1, 1 << 32))
+        order = R.random()
+        if order < 0.2:
+            frags.reverse()
+        elif order < 0.35:
+            R.shuffle(frags)
+        if maybe(0.1):
+            frags.insert(R.randrange(len(frags) + 1), R.choice(frags))  # a duplicate
+        if maybe(0.08) and len(frags) > 1:
+            frags.pop(R.randrange(len(frags)))  # never completes
+        if maybe(0.05):
+            frags.append(ip_fragment(v6, s, d, proto, 8, True, b'o' * 64, 7))  # overlaps another datagram's
+        if n + len(frags) > 32:
+            break
+        for et, pkt in frags:
+            cap.add(et, pkt, a2b)
+        n += len(frags)
+        if proto == 17 and maybe(0.5) and n < 32:
+            # an unfragmented datagram of the same flow, either way
+            back = maybe(0.5)
+            ss, dd, p1, p2 = (d, s, dp, sp) if back else (s, d, sp, dp)
+            et, pkt = l3(v6, ss, dd, 17, udp_dgram(v6, ss, dd, p1, p2, b'r' * 20))
+            cap.add(et, pkt, not back)
+            n += 1
+    cap.write(path)
+    return len(cap.frames)
+
 FAMILY = None
 EXTRAS = False
 MUTATE = 0
@@ -478,6 +549,8 @@ if __name__ == '__main__':
     p.add_argument('--extras', action='store_true',
                    help='VLAN tags, other IP protocols, sequence wrap, more TCP options and flags, IPv6 routing and '
                         'atomic fragment headers')
+    p.add_argument('--fragments', action='store_true',
+                   help='one batch (at most 32 frames) of fragmented datagrams instead; needs --family')
     a = p.parse_args()
     EXTRAS = a.extras
     FAMILY = a.family
@@ -485,4 +558,9 @@ if __name__ == '__main__':
     MUT_FROM = 14 if a.family else 12
     NMAX = a.segments
     PAYMAX = a.max_payload
-    print(main(a.seed, a.out, a.conns))
+    if a.fragments:
+        if not a.family:
+            p.error('--fragments needs --family (a batch of one EtherType)')
+        print(fragments_main(a.seed, a.out))
+    else:
+        print(main(a.seed, a.out, a.conns))

@@ -146,7 +146,7 @@ public final class Conntrack
                 preprocessor.releaseCompleted();
             }
         }
-        preprocessor.expireFragments(nowMs, fragmentListener::onDropped);
+        preprocessor.endBatch(nowMs, fragmentListener::onDropped);
     }
 
     /** Applies the NAT part of {@code verdict} to a frame; false (counted) if it cannot be. */

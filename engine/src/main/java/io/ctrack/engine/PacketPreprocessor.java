@@ -110,9 +110,13 @@ public final class PacketPreprocessor
         reassembler.releaseCompleted();
     }
 
-    /** Drops datagrams whose fragments waited too long; {@code dropped} receives each fragment's tag. */
-    public int expireFragments(final long nowMs, final FragmentReassembler.TagSink dropped)
+    /**
+     * Ends a batch: forgets the datagrams completed in it ({@link FragmentReassembler#endBatch()}) and drops
+     * datagrams whose fragments waited too long; {@code dropped} receives each dropped fragment's tag.
+     */
+    public int endBatch(final long nowMs, final FragmentReassembler.TagSink dropped)
     {
+        reassembler.endBatch();
         return reassembler.expire(nowMs, dropped);
     }
 

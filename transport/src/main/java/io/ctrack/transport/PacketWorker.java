@@ -324,7 +324,7 @@ public final class PacketWorker implements AutoCloseable
             v.dropped(EngineCounter.DROPPED_VERDICT_TIMEOUT.id());
             tracked++;
         }
-        preprocessor.expireFragments(nowMs, fragmentListener::onDropped);
+        preprocessor.endBatch(nowMs, fragmentListener::onDropped);
         if (tracked == 0)
         {
             ticket.outstanding = 0;

@@ -26,7 +26,10 @@ import static io.ctrack.engine.packet.Protocols.*;
  * gets its verdict; an incomplete datagram is dropped 15 s after its first fragment.</li>
  * </ul>
  * When the fragment memory is full, or a datagram's reassembly failed, fragments are not held: they are tracked
- * as they are, which is what Open vSwitch does too. Memory is fixed at construction: {@code maxFragments} slots of
+ * as they are, which is what Open vSwitch does too. So is a fragment of a datagram completed earlier in the same
+ * batch (a duplicate, typically): Open vSwitch keeps a completed datagram's list until the end of the batch
+ * ({@code ipf_postprocess_conntrack}) and does not hold fragments that match it; so does this class, until
+ * {@link #endBatch()}. Memory is fixed at construction: {@code maxFragments} slots of
  * {@code slotBytes}. Not thread-safe: one per packet thread.
  */
 public final class FragmentReassembler
@@ -39,7 +42,10 @@ public final class FragmentReassembler
     public static final int HELD = 2;
     /** The fragment completed its datagram: track {@link #reassembled()}, then {@link #releaseCompleted()}. */
     public static final int COMPLETED = 3;
-    /** The fragment is not held (memory full or the datagram failed): track it as it is. */
+    /**
+     * The fragment is not held (memory full, the datagram failed, or it was completed earlier in this batch): track
+     * it as it is.
+     */
     public static final int PASS = 4;
 
     private static final int STATE_FREE = 0;
@@ -48,6 +54,8 @@ public final class FragmentReassembler
     private static final int STATE_LAST = 3;
     private static final int STATE_FIRST_LAST = 4;
     private static final int STATE_FAILED = 5;
+    /** Reassembled in the current batch: its fragments are released, the list stays until {@link #endBatch()}. */
+    private static final int STATE_COMPLETED = 6;
     private static final int IPV4_MAX = 65535;
     private static final int HASH_BUCKETS = 256;
 
@@ -88,6 +96,9 @@ public final class FragmentReassembler
     private final UnsafeBuffer reassembly = new UnsafeBuffer(ByteBuffer.allocateDirect(IPV4_MAX + 64 * 1024));
     private final ParsedFrame reassembled = new ParsedFrame();
     private int completedList = -1;
+    /** Lists completed in the current batch, freed by {@link #endBatch()}. */
+    private final int[] completedInBatch;
+    private int completedInBatchCount;
     private int lastReason;
 
     public FragmentReassembler(final FragConfig config, final EngineCounters counters)
@@ -130,6 +141,7 @@ public final class FragmentReassembler
             freeLists[i] = n - i;
         }
         freeListCount = n;
+        completedInBatch = new int[n];
     }
 
     /** Counter id of the reason for the last {@link #INVALID}. */
@@ -278,6 +290,12 @@ public final class FragmentReassembler
         }
         if (list == 0)
         {
+            if (freeListCount == 0)
+            {
+                // Every list is taken (lists completed in this batch hold no slot but keep their list).
+                counters.increment(EngineCounter.FRAG_TABLE_FULL);
+                return PASS;
+            }
             list = freeLists[--freeListCount];
             liveLists++;
             listState[list] = STATE_OTHER;
@@ -293,7 +311,7 @@ public final class FragmentReassembler
             listNext[list] = bucketHead[bucket];
             bucketHead[bucket] = list;
         }
-        else if (listState[list] == STATE_FAILED)
+        else if (listState[list] == STATE_FAILED || listState[list] == STATE_COMPLETED)
         {
             return PASS;
         }
@@ -456,14 +474,29 @@ public final class FragmentReassembler
         return slotTag[listSlots[completedList][i]];
     }
 
-    /** Frees the completed datagram's fragments. */
+    /**
+     * Frees the completed datagram's fragments. Its list stays until {@link #endBatch()}: fragments that match it
+     * until then are not held ({@link #PASS}).
+     */
     public void releaseCompleted()
     {
         if (completedList >= 0)
         {
-            freeList(completedList);
+            freeSlots(completedList);
+            listState[completedList] = STATE_COMPLETED;
+            completedInBatch[completedInBatchCount++] = completedList;
             completedList = -1;
         }
+    }
+
+    /** The batch is over: forgets the datagrams completed in it (later fragments that match them start anew). */
+    public void endBatch()
+    {
+        for (int i = 0; i < completedInBatchCount; i++)
+        {
+            freeList(completedInBatch[i]);
+        }
+        completedInBatchCount = 0;
     }
 
     /**
@@ -483,7 +516,7 @@ public final class FragmentReassembler
             while (list != 0)
             {
                 final int next = listNext[list];
-                if (nowMs > listExpiration[list])
+                if (nowMs > listExpiration[list] && listState[list] != STATE_COMPLETED)
                 {
                     for (int i = 0; i < listCount[list]; i++)
                     {
@@ -508,7 +541,7 @@ public final class FragmentReassembler
         return config.maxFragments() - freeSlotCount;
     }
 
-    private void freeList(final int list)
+    private void freeSlots(final int list)
     {
         final int[] slots = listSlots[list];
         for (int i = 0; i < listCount[list]; i++)
@@ -516,6 +549,11 @@ public final class FragmentReassembler
             freeSlots[freeSlotCount++] = slots[i];
         }
         listCount[list] = 0;
+    }
+
+    private void freeList(final int list)
+    {
+        freeSlots(list);
         listState[list] = STATE_FREE;
         final int bucket = bucketOf(listV6[list], listSrcHi[list], listSrcLo[list], listDstHi[list], listDstLo[list],
             listId[list], listProtoZone[list]);

@@ -138,6 +138,74 @@ class FragmentReassemblerTest
         assertEquals("new|trk", flags(verdicts.get(2)));
     }
 
+    /**
+     * Open vSwitch keeps a completed datagram's list until the end of the batch and does not hold fragments that
+     * match it: a duplicate after the completing fragment is tracked as it is (a non-first IPv4 fragment is
+     * {@code inv}); in the next batch the same fragment starts a new datagram and is held.
+     */
+    @Test
+    void shouldTrackAFragmentOfADatagramCompletedEarlierInTheBatchAsItIs()
+    {
+        final List<byte[]> fragments = TestPackets.fragmentsV4(datagram(), 1400);
+        assertEquals(List.of("new|trk", "new|trk", "inv|trk"),
+            ct.batchFlags(T0, fragments.get(0), fragments.get(1), fragments.get(1)));
+        assertEquals(1, ct.counter(EngineCounter.FRAG_REASSEMBLED));
+
+        final Verdict again = ct.send(fragments.get(1), T0 + 1);
+        assertTrue(held(again));
+        assertEquals("0", flags(again));
+        assertEquals("new|trk", ct.flags(fragments.get(0), T0 + 2));
+        assertEquals(2, ct.counter(EngineCounter.FRAG_REASSEMBLED));
+    }
+
+    @Test
+    void shouldPassFragmentsOfACompletedDatagramOnlyUntilTheBatchEnds()
+    {
+        final FragmentReassembler reassembler = new FragmentReassembler(FragConfig.DEFAULT, new EngineCounters());
+        final FrameParser parser = new FrameParser();
+        final ParsedFrame parsed = new ParsedFrame();
+        final List<byte[]> fragments = TestPackets.fragmentsV4(datagram(), 1400);
+        parser.parse(TestPackets.buffer(fragments.get(0)), 0, fragments.get(0).length, parsed);
+        assertEquals(FragmentReassembler.HELD, reassembler.offer(parsed, 0, 1, T0));
+        parser.parse(TestPackets.buffer(fragments.get(1)), 0, fragments.get(1).length, parsed);
+        assertEquals(FragmentReassembler.COMPLETED, reassembler.offer(parsed, 0, 2, T0));
+        reassembler.releaseCompleted();
+        assertEquals(0, reassembler.heldFragments());
+        assertEquals(FragmentReassembler.PASS, reassembler.offer(parsed, 0, 3, T0));
+        // Expiry does not touch the completed list (its time has passed here), the end of the batch does.
+        assertEquals(0, reassembler.expire(T0 + 60_000, null));
+        assertEquals(FragmentReassembler.PASS, reassembler.offer(parsed, 0, 4, T0));
+        reassembler.endBatch();
+        assertEquals(FragmentReassembler.HELD, reassembler.offer(parsed, 0, 5, T0));
+        assertEquals(1, reassembler.heldFragments());
+    }
+
+    @Test
+    void shouldPassANewDatagramsFragmentWhenCompletedListsTakeEveryList()
+    {
+        final EngineCounters counters = new EngineCounters();
+        // Two slots, so two lists: one completed in this batch (no slot, its list kept), one holding a fragment.
+        final FragmentReassembler reassembler = new FragmentReassembler(
+            new FragConfig(2, 2048, 1200, 1280, 64, 15_000), counters);
+        final FrameParser parser = new FrameParser();
+        final ParsedFrame parsed = new ParsedFrame();
+        final List<byte[]> a = TestPackets.fragmentsV4(datagram().ipId(1), 1400);
+        final List<byte[]> b = TestPackets.fragmentsV4(datagram().ipId(2), 1400);
+        final List<byte[]> c = TestPackets.fragmentsV4(datagram().ipId(3), 1400);
+        parser.parse(TestPackets.buffer(a.get(0)), 0, a.get(0).length, parsed);
+        assertEquals(FragmentReassembler.HELD, reassembler.offer(parsed, 0, 1, T0));
+        parser.parse(TestPackets.buffer(a.get(1)), 0, a.get(1).length, parsed);
+        assertEquals(FragmentReassembler.COMPLETED, reassembler.offer(parsed, 0, 2, T0));
+        reassembler.releaseCompleted();
+        parser.parse(TestPackets.buffer(b.get(0)), 0, b.get(0).length, parsed);
+        assertEquals(FragmentReassembler.HELD, reassembler.offer(parsed, 0, 3, T0));
+        parser.parse(TestPackets.buffer(c.get(0)), 0, c.get(0).length, parsed);
+        assertEquals(FragmentReassembler.PASS, reassembler.offer(parsed, 0, 4, T0));
+        assertEquals(1, counters.get(EngineCounter.FRAG_TABLE_FULL));
+        reassembler.endBatch();
+        assertEquals(FragmentReassembler.HELD, reassembler.offer(parsed, 0, 5, T0));
+    }
+
     @Test
     void shouldRefuseAFragmentOverlappingOneHeld()
     {
@@ -342,6 +410,15 @@ class FragmentReassemblerTest
         final List<byte[]> fragments = TestPackets.fragmentsV6(datagram6(), 11, 1240);
         assertEquals(List.of("new|trk", "inv|trk", "new|trk"),
             ct.batchFlags(T0, fragments.get(1), fragments.get(1), fragments.get(0)));
+    }
+
+    @Test
+    void shouldTrackAnIpv6FragmentOfADatagramCompletedEarlierInTheBatchAsItIs()
+    {
+        final List<byte[]> fragments = TestPackets.fragmentsV6(datagram6(), 12, 1240);
+        assertEquals(List.of("new|trk", "new|trk", "inv|trk"),
+            ct.batchFlags(T0, fragments.get(1), fragments.get(0), fragments.get(1)));
+        assertEquals("0", ct.flags(fragments.get(1), T0 + 1));
     }
 
     @Test
