@@ -423,8 +423,8 @@ def ip_fragment(v6, src, dst, proto, offset, more, data, ident):
                       src, dst)
     return 0x0800, hdr[:10] + struct.pack('!H', csum16(hdr)) + hdr[12:] + data
 
-def fragments_main(seed, path):
-    """One batch of fragmented datagrams (UDP, TCP, ICMP echo), at most 32 frames, of FAMILY."""
+def fragments_main(seed, path, max_frames=32):
+    """Fragmented datagrams (UDP, TCP, ICMP echo) of FAMILY, at most max_frames frames (32: one batch)."""
     R.seed(seed)
     v6 = FAMILY == 6
     cap = Capture()
@@ -463,12 +463,12 @@ def fragments_main(seed, path):
             frags.pop(R.randrange(len(frags)))  # never completes
         if maybe(0.05):
             frags.append(ip_fragment(v6, s, d, proto, 8, True, b'o' * 64, 7))  # overlaps another datagram's
-        if n + len(frags) > 32:
+        if n + len(frags) > max_frames:
             break
         for et, pkt in frags:
             cap.add(et, pkt, a2b)
         n += len(frags)
-        if proto == 17 and maybe(0.5) and n < 32:
+        if proto == 17 and maybe(0.5) and n < max_frames:
             # an unfragmented datagram of the same flow, either way
             back = maybe(0.5)
             ss, dd, p1, p2 = (d, s, dp, sp) if back else (s, d, sp, dp)
@@ -550,7 +550,8 @@ if __name__ == '__main__':
                    help='VLAN tags, other IP protocols, sequence wrap, more TCP options and flags, IPv6 routing and '
                         'atomic fragment headers')
     p.add_argument('--fragments', action='store_true',
-                   help='one batch (at most 32 frames) of fragmented datagrams instead; needs --family')
+                   help='fragmented datagrams instead, one batch (32 frames) unless --max-frames; needs --family')
+    p.add_argument('--max-frames', type=int, default=32, help='with --fragments: frames at most (default 32)')
     a = p.parse_args()
     EXTRAS = a.extras
     FAMILY = a.family
@@ -561,6 +562,6 @@ if __name__ == '__main__':
     if a.fragments:
         if not a.family:
             p.error('--fragments needs --family (a batch of one EtherType)')
-        print(fragments_main(a.seed, a.out))
+        print(fragments_main(a.seed, a.out, a.max_frames))
     else:
         print(main(a.seed, a.out, a.conns))
