@@ -7,7 +7,8 @@ over IPv4 and IPv6 (with extension headers), optionally with random bit flips an
 802.1Q and 802.1ad tags, other IP protocols (GRE, ESP, AH, ...), sequence numbers about to wrap, TCP timestamp and
 SACK options and ECN/URG/NS flags, IPv6 routing headers and atomic fragment headers. With --fragments instead: one batch (at most 32 frames) of
 IPv4 or IPv6 datagrams cut into fragments, in order, reversed or shuffled, some duplicated, overlapped or left
-incomplete. Standard library only. The
+incomplete. --time-jumps P makes the clock jump, before a frame with probability P, by about one of Open vSwitch's
+timeouts, for replays with the capture's clock. Standard library only. The
 same seed and options give the same file byte for byte.
 """
 import argparse, random, struct
@@ -155,10 +156,16 @@ MAC_B = bytes.fromhex('505400000002')
 class Capture:
     def __init__(self):
         self.frames = []
-        self.t = 1_700_000_000_000_000
+        # With time jumps the capture is dated 2030: a tracker replaying it with the capture's clock while a thread
+        # of its own sweeps by the wall clock (Open vSwitch's) then never sees its connections as expired.
+        self.t = 1_900_000_000_000_000 if TIME_JUMPS else 1_700_000_000_000_000
 
     def add(self, ethertype, l3bytes, a_to_b=True):
         self.t += R.randrange(1, 2000)
+        if TIME_JUMPS and maybe(TIME_JUMPS):
+            # just short of, at, or just past a timeout (fragments 15 s, TCP 30/45/900 s, UDP and ICMP 30/60 s)
+            self.t += R.choice([15, 30, 45, 60, 900]) * 1_000_000 + R.choice(
+                [-1500, -1000, -999, -1, 0, 1, 999, 1000, 1001, 2000, 500_000])
         if EXTRAS and maybe(0.3):
             # one 802.1Q tag, or two (outer 802.1ad, rarely 802.1Q)
             kind = R.random()
@@ -480,6 +487,7 @@ def fragments_main(seed, path, max_frames=32):
 
 FAMILY = None
 EXTRAS = False
+TIME_JUMPS = 0
 MUTATE = 0
 MUT_FROM = 12
 NMAX = 40
@@ -552,8 +560,11 @@ if __name__ == '__main__':
     p.add_argument('--fragments', action='store_true',
                    help='fragmented datagrams instead, one batch (32 frames) unless --max-frames; needs --family')
     p.add_argument('--max-frames', type=int, default=32, help='with --fragments: frames at most (default 32)')
+    p.add_argument('--time-jumps', type=float, default=0.0,
+                   help='probability that the clock jumps by about a timeout before a frame (default 0)')
     a = p.parse_args()
     EXTRAS = a.extras
+    TIME_JUMPS = a.time_jumps
     FAMILY = a.family
     MUTATE = a.mutate
     MUT_FROM = 14 if a.family else 12

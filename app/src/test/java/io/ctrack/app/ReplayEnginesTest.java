@@ -53,6 +53,14 @@ class ReplayEnginesTest
         return runs.stream();
     }
 
+    /** Differential captures with Open vSwitch's verdicts under the capture's clock (timeouts), on every engine. */
+    static Stream<Arguments> captureClockRuns() throws IOException
+    {
+        final List<Arguments> runs = runs(differential(), true);
+        assertTrue(runs.size() >= 6 * ENGINES.size(), "expected the timeout captures, found " + runs.size());
+        return runs.stream();
+    }
+
     /** The project's own captures with Open vSwitch's verdicts (testdata/differential), for every app test. */
     static Path differential()
     {
@@ -60,15 +68,20 @@ class ReplayEnginesTest
         return Path.of(dir).toAbsolutePath().normalize();
     }
 
-    /** A run per capture of {@code dir}, batch size with an expected output, and engine. */
     private static List<Arguments> runs(final Path dir) throws IOException
+    {
+        return runs(dir, false);
+    }
+
+    /** A run per capture of {@code dir}, batch size with an expected output (for the clock), and engine. */
+    private static List<Arguments> runs(final Path dir, final boolean captureClock) throws IOException
     {
         final List<Arguments> runs = new ArrayList<>();
         for (final Path pcap : pcaps(dir))
         {
             for (final int batch : new int[] { 1, 32 })
             {
-                if (Files.exists(expected(dir, pcap, batch)))
+                if (Files.exists(expected(dir, pcap, batch, captureClock)))
                 {
                     for (final List<String> engine : ENGINES)
                     {
@@ -98,9 +111,10 @@ class ReplayEnginesTest
         }
     }
 
-    private static Path expected(final Path corpus, final Path pcap, final int batch)
+    private static Path expected(final Path corpus, final Path pcap, final int batch, final boolean captureClock)
     {
-        return corpus.resolve("expected").resolve(pcap.getFileName() + (batch == 1 ? ".ovs.txt" : ".ovs32.txt"));
+        return corpus.resolve("expected").resolve(pcap.getFileName() + (batch == 1 ? ".ovs" : ".ovs32")
+            + (captureClock ? "-pcapclock.txt" : ".txt"));
     }
 
     private static ReplayCommandTest.Result replay(final String pcap, final List<String> options)
@@ -121,7 +135,7 @@ class ReplayEnginesTest
         throws IOException
     {
         assumeTrue(!pcap.equals(ABSENT), "reference corpus not found at " + corpus() + ": skipping");
-        assertReplayMatches(corpus(), pcap, batch, engine);
+        assertReplayMatches(corpus(), pcap, batch, engine, false);
     }
 
     @ParameterizedTest(name = "{0} batch {1} {2}")
@@ -129,21 +143,34 @@ class ReplayEnginesTest
     void shouldMatchOpenVswitchOnTheDifferentialCaptures(final String pcap, final int batch, final List<String> engine)
         throws IOException
     {
-        assertReplayMatches(differential(), pcap, batch, engine);
+        assertReplayMatches(differential(), pcap, batch, engine, false);
+    }
+
+    @ParameterizedTest(name = "{0} batch {1} {2} --clock pcap")
+    @MethodSource("captureClockRuns")
+    void shouldMatchOpenVswitchWithTheCapturesClock(final String pcap, final int batch, final List<String> engine)
+        throws IOException
+    {
+        assertReplayMatches(differential(), pcap, batch, engine, true);
     }
 
     private static void assertReplayMatches(final Path dir, final String pcap, final int batch,
-        final List<String> engine) throws IOException
+        final List<String> engine, final boolean captureClock) throws IOException
     {
         final List<String> options = new ArrayList<>(engine);
         options.add("--batch");
         options.add(Integer.toString(batch));
+        if (captureClock)
+        {
+            options.add("--clock");
+            options.add("pcap");
+        }
 
         final ReplayCommandTest.Result result = replay(dir, pcap, options);
 
         assertEquals(0, result.exitCode(), result.err());
         assertEquals("", result.err());
-        assertEquals(Files.readString(expected(dir, dir.resolve(pcap), batch)), result.out());
+        assertEquals(Files.readString(expected(dir, dir.resolve(pcap), batch, captureClock)), result.out());
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,5 +1,8 @@
 package io.ctrack.engine;
 
+import io.ctrack.engine.frag.FragConfig;
+import io.ctrack.engine.table.ConnTableConfig;
+
 import io.ctrack.engine.testing.Corpus;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -39,6 +42,24 @@ class CorpusGoldenTest
         return goldenTests(pcaps);
     }
 
+    /** Captures whose verdicts depend on time (timeouts), replayed with the capture's clock. */
+    @TestFactory
+    List<DynamicTest> shouldGiveOpenVswitchsVerdictsWithTheCapturesClock()
+    {
+        final List<DynamicTest> tests = new ArrayList<>();
+        for (final Path pcap : Corpus.pcaps(Corpus.differentialDir()))
+        {
+            for (final int batch : BATCH_SIZES)
+            {
+                Corpus.expected(pcap, batch, true).ifPresent(file -> tests.add(DynamicTest.dynamicTest(
+                    pcap.getFileName() + " in batches of " + batch + " with the capture's clock",
+                    () -> compare(pcap, batch, file, true))));
+            }
+        }
+        assertTrue(tests.size() >= 6, "expected the timeout captures' outputs, found " + tests.size());
+        return tests;
+    }
+
     private static List<DynamicTest> goldenTests(final List<Path> pcaps)
     {
         final List<DynamicTest> tests = new ArrayList<>();
@@ -48,7 +69,7 @@ class CorpusGoldenTest
             {
                 final Optional<Path> expected = Corpus.expected(pcap, batch);
                 expected.ifPresent(file -> tests.add(DynamicTest.dynamicTest(
-                    pcap.getFileName() + " in batches of " + batch, () -> compare(pcap, batch, file))));
+                    pcap.getFileName() + " in batches of " + batch, () -> compare(pcap, batch, file, false))));
             }
         }
         return tests;
@@ -72,15 +93,18 @@ class CorpusGoldenTest
     {
         for (final Path pcap : pcaps)
         {
-            assertTrue(Corpus.expected(pcap, 1).isPresent() || Corpus.expected(pcap, 32).isPresent(),
+            assertTrue(Corpus.expected(pcap, 1).isPresent() || Corpus.expected(pcap, 32).isPresent()
+                || Corpus.expected(pcap, 1, true).isPresent() || Corpus.expected(pcap, 32, true).isPresent(),
                 pcap + " has no expected output: it would never be checked");
         }
     }
 
-    private static void compare(final Path pcap, final int batch, final Path expectedFile) throws Exception
+    private static void compare(final Path pcap, final int batch, final Path expectedFile, final boolean captureClock)
+        throws Exception
     {
         final List<String> expected = Corpus.readLines(expectedFile);
-        final List<String> actual = Corpus.replay(pcap, batch);
+        final List<String> actual = Corpus.replay(
+            new Conntrack(ConnTableConfig.of(0, 4096), FragConfig.DEFAULT), pcap, batch, captureClock);
         if (expected.equals(actual))
         {
             return;

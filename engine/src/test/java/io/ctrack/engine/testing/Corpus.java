@@ -115,12 +115,22 @@ public final class Corpus
      */
     public static Optional<Path> expected(final Path pcap, final int batch)
     {
-        final String suffix = batch == 1 ? ".ovs.txt" : batch == 32 ? ".ovs32.txt" : null;
+        return expected(pcap, batch, false);
+    }
+
+    /**
+     * {@link #expected(Path, int)}, or with {@code captureClock} Open vSwitch's verdicts when each batch ran at its
+     * first packet's capture time ({@code expected/FILE.ovs-pcapclock.txt}, {@code FILE.ovs32-pcapclock.txt}).
+     */
+    public static Optional<Path> expected(final Path pcap, final int batch, final boolean captureClock)
+    {
+        final String suffix = batch == 1 ? ".ovs" : batch == 32 ? ".ovs32" : null;
         if (suffix == null)
         {
             return Optional.empty();
         }
-        final Path file = pcap.resolveSibling("expected").resolve(pcap.getFileName() + suffix);
+        final Path file = pcap.resolveSibling("expected")
+            .resolve(pcap.getFileName() + suffix + (captureClock ? "-pcapclock.txt" : ".txt"));
         return Files.isRegularFile(file) ? Optional.of(file) : Optional.empty();
     }
 
@@ -150,6 +160,16 @@ public final class Corpus
     public static List<String> replay(final Conntrack conntrack, final Path pcap, final int batch)
         throws IOException, PcapFormatException
     {
+        return replay(conntrack, pcap, batch, false);
+    }
+
+    /**
+     * {@link #replay(Conntrack, Path, int)}; with {@code captureClock} each batch runs at its first packet's capture
+     * time (milliseconds, truncated), as {@code ctrack replay --clock pcap} does.
+     */
+    public static List<String> replay(final Conntrack conntrack, final Path pcap, final int batch,
+        final boolean captureClock) throws IOException, PcapFormatException
+    {
         final ExecParams params = ExecParams.commit(0);
         final FrameBatch frames = new FrameBatch(batch);
         final UnsafeBuffer verdicts = new UnsafeBuffer(new byte[batch * Verdict.LENGTH]);
@@ -162,16 +182,23 @@ public final class Corpus
             while (more)
             {
                 frames.clear();
+                long firstNanos = 0;
                 while (frames.count() < batch && (more = reader.next()))
                 {
+                    if (frames.count() == 0)
+                    {
+                        firstNanos = reader.timestampNanos();
+                    }
                     frames.add(reader.buffer(), reader.frameOffset(), reader.frameLength());
                 }
                 if (frames.count() == 0)
                 {
                     break;
                 }
-                // The replay command's default clock, as Open vSwitch's harness: the wall clock per batch.
-                conntrack.execute(frames, params, System.currentTimeMillis(), verdicts, 0);
+                // The replay command's clocks: the wall clock per batch (its default, as Open vSwitch's
+                // harness), or the batch's first capture time.
+                final long nowMs = captureClock ? firstNanos / 1_000_000 : System.currentTimeMillis();
+                conntrack.execute(frames, params, nowMs, verdicts, 0);
                 for (int i = 0; i < frames.count(); i++)
                 {
                     verdict.wrap(verdicts, i * Verdict.LENGTH);
