@@ -38,6 +38,12 @@ final class InsertBench implements Runnable
             + "the JIT has compiled the path while the timed run still starts from empty tables; 0 times a cold start.")
     private int warmup;
 
+    @Option(names = "--warmup-nodes", paramLabel = "K", defaultValue = "3",
+        description = "Warm-up runs, each into a node of its own (default ${DEFAULT-VALUE}). A new node's first inserts "
+            + "take branches the first node's compiled code never saw (empty zone lists and expiry slots): the JIT "
+            + "deoptimizes and recompiles, and the time settles by the third node (docs/BENCHMARKS.md).")
+    private int warmupNodes;
+
     @Mixin
     private BenchNode nodeOptions;
 
@@ -49,15 +55,24 @@ final class InsertBench implements Runnable
             throw new UserError("need N_CONNS >= 1, 1-64 threads and a batch of 1-" + PacketWorker.MAX_BATCH);
         }
         final PrintStream out = System.out;
+        if (warmupNodes < 1)
+        {
+            throw new UserError("--warmup-nodes must be at least 1, got " + warmupNodes);
+        }
         final int warmupConnections = warmup < 0 ? connections : warmup;
         if (warmupConnections > 0)
         {
-            try (ShardedNode node = nodeOptions.start(Math.max(3_000_000L, warmupConnections)))
+            final StringBuilder times = new StringBuilder();
+            for (int n = 0; n < warmupNodes; n++)
             {
-                final long warmupNs = insertAll(node, warmupConnections, new Histogram(3_600_000_000_000L, 3), out);
-                out.printf("(warm-up: %d connections into a separate node in %d ms, JIT compilation included)%n",
-                    warmupConnections, warmupNs / 1_000_000);
+                try (ShardedNode node = nodeOptions.start(Math.max(3_000_000L, warmupConnections)))
+                {
+                    final long warmupNs = insertAll(node, warmupConnections, new Histogram(3_600_000_000_000L, 3), out);
+                    times.append(n == 0 ? "" : ", ").append(warmupNs / 1_000_000);
+                }
             }
+            out.printf("(warm-up: %d connections into each of %d separate nodes in %s ms, JIT compilation included)%n",
+                warmupConnections, warmupNodes, times);
         }
         try (ShardedNode node = nodeOptions.start(Math.max(3_000_000L, connections)))
         {
