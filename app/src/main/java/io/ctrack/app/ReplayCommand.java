@@ -69,6 +69,11 @@ public final class ReplayCommand implements Callable<Integer>
             + "'dst=...', or 'nat(...)'. New connections get it; packets of translated connections are rewritten.")
     private String nat;
 
+    @Option(names = "--force",
+        description = "ct(commit,force): a packet in the reply direction of a committed connection ends it and starts "
+            + "a new one in its own direction, as Open vSwitch's force does.")
+    private boolean force;
+
     @Option(names = "--flows", paramLabel = "FLOWS",
         description = "Run every packet through a pipeline of flow tables (Open vSwitch flow syntax; a file, or 'firewall' "
             + "for the built-in classic firewall) and print its final action after its ct_state.")
@@ -124,6 +129,11 @@ public final class ReplayCommand implements Callable<Integer>
             {
                 throw new UserError("--nat: " + ex.getMessage());
             }
+        }
+        if (flows != null && (force || nat != null))
+        {
+            throw new UserError("--force and --nat apply to the plain ct(commit) of a replay; with --flows the flows' "
+                + "ct actions say it");
         }
         if (flows != null)
         {
@@ -199,7 +209,7 @@ public final class ReplayCommand implements Callable<Integer>
     private void replay(final PcapReader reader, final boolean pcapClock, final PrintWriter out,
         final TrackingEngine tracker, final io.ctrack.engine.pcap.PcapWriter writer) throws PcapFormatException, IOException
     {
-        final ExecParams params = ExecParams.commit(zone).nat(natSpec);
+        final ExecParams params = ExecParams.commit(zone).force(force).nat(natSpec);
         final io.ctrack.engine.flow.PipelineRunner runner = flowTables == null ? null
             : new io.ctrack.engine.flow.PipelineRunner(tracker.ctService(flowTables), mode, batch);
         final int[] inPorts = new int[batch];

@@ -67,7 +67,8 @@ class ReplayNatOvsTest
         final Path dir = ReplayEnginesTest.differential();
         final ReplayCommandTest.Result result = run("replay", dir.resolve(name).toString(), "--nat", nat, engine);
         assertEquals(0, result.exitCode(), result.err());
-        assertEquals(Files.readString(dir.resolve("expected").resolve(name + "." + expected + ".ovs.txt")), result.out());
+        final Path file = dir.resolve("expected").resolve(name + "." + expected + ".ovs.txt");
+        assertEquals(Files.readString(file), result.out());
     }
 
     @ParameterizedTest(name = "{0}")
