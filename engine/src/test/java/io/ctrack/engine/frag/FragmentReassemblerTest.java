@@ -65,6 +65,15 @@ class FragmentReassemblerTest
     }
 
     private final Listener listener = new Listener();
+    private final FrameParser parser = new FrameParser();
+    private final ParsedFrame parsed = new ParsedFrame();
+
+    /** Offers {@code frame} (zone 0, at T0) straight to {@code reassembler}. */
+    private int offer(final FragmentReassembler reassembler, final byte[] frame, final long tag)
+    {
+        parser.parse(TestPackets.buffer(frame), 0, frame.length, parsed);
+        return reassembler.offer(parsed, 0, tag, T0);
+    }
     private final ConntrackDriver ct = new ConntrackDriver(new Conntrack().fragmentListener(listener));
 
     private static String flags(final Verdict v)
@@ -162,21 +171,17 @@ class FragmentReassemblerTest
     void shouldPassFragmentsOfACompletedDatagramOnlyUntilTheBatchEnds()
     {
         final FragmentReassembler reassembler = new FragmentReassembler(FragConfig.DEFAULT, new EngineCounters());
-        final FrameParser parser = new FrameParser();
-        final ParsedFrame parsed = new ParsedFrame();
         final List<byte[]> fragments = TestPackets.fragmentsV4(datagram(), 1400);
-        parser.parse(TestPackets.buffer(fragments.get(0)), 0, fragments.get(0).length, parsed);
-        assertEquals(FragmentReassembler.HELD, reassembler.offer(parsed, 0, 1, T0));
-        parser.parse(TestPackets.buffer(fragments.get(1)), 0, fragments.get(1).length, parsed);
-        assertEquals(FragmentReassembler.COMPLETED, reassembler.offer(parsed, 0, 2, T0));
+        assertEquals(FragmentReassembler.HELD, offer(reassembler, fragments.get(0), 1));
+        assertEquals(FragmentReassembler.COMPLETED, offer(reassembler, fragments.get(1), 2));
         reassembler.releaseCompleted();
         assertEquals(0, reassembler.heldFragments());
-        assertEquals(FragmentReassembler.PASS, reassembler.offer(parsed, 0, 3, T0));
+        assertEquals(FragmentReassembler.PASS, offer(reassembler, fragments.get(1), 3));
         // Expiry does not touch the completed list (its time has passed here), the end of the batch does.
         assertEquals(0, reassembler.expire(T0 + 60_000, null));
-        assertEquals(FragmentReassembler.PASS, reassembler.offer(parsed, 0, 4, T0));
+        assertEquals(FragmentReassembler.PASS, offer(reassembler, fragments.get(1), 4));
         reassembler.endBatch();
-        assertEquals(FragmentReassembler.HELD, reassembler.offer(parsed, 0, 5, T0));
+        assertEquals(FragmentReassembler.HELD, offer(reassembler, fragments.get(1), 5));
         assertEquals(1, reassembler.heldFragments());
     }
 
@@ -187,23 +192,17 @@ class FragmentReassemblerTest
         // Two slots, so two lists: one completed in this batch (no slot, its list kept), one holding a fragment.
         final FragmentReassembler reassembler = new FragmentReassembler(
             new FragConfig(2, 2048, 1200, 1280, 64, 15_000), counters);
-        final FrameParser parser = new FrameParser();
-        final ParsedFrame parsed = new ParsedFrame();
         final List<byte[]> a = TestPackets.fragmentsV4(datagram().ipId(1), 1400);
         final List<byte[]> b = TestPackets.fragmentsV4(datagram().ipId(2), 1400);
         final List<byte[]> c = TestPackets.fragmentsV4(datagram().ipId(3), 1400);
-        parser.parse(TestPackets.buffer(a.get(0)), 0, a.get(0).length, parsed);
-        assertEquals(FragmentReassembler.HELD, reassembler.offer(parsed, 0, 1, T0));
-        parser.parse(TestPackets.buffer(a.get(1)), 0, a.get(1).length, parsed);
-        assertEquals(FragmentReassembler.COMPLETED, reassembler.offer(parsed, 0, 2, T0));
+        assertEquals(FragmentReassembler.HELD, offer(reassembler, a.get(0), 1));
+        assertEquals(FragmentReassembler.COMPLETED, offer(reassembler, a.get(1), 2));
         reassembler.releaseCompleted();
-        parser.parse(TestPackets.buffer(b.get(0)), 0, b.get(0).length, parsed);
-        assertEquals(FragmentReassembler.HELD, reassembler.offer(parsed, 0, 3, T0));
-        parser.parse(TestPackets.buffer(c.get(0)), 0, c.get(0).length, parsed);
-        assertEquals(FragmentReassembler.PASS, reassembler.offer(parsed, 0, 4, T0));
+        assertEquals(FragmentReassembler.HELD, offer(reassembler, b.get(0), 3));
+        assertEquals(FragmentReassembler.PASS, offer(reassembler, c.get(0), 4));
         assertEquals(1, counters.get(EngineCounter.FRAG_TABLE_FULL));
         reassembler.endBatch();
-        assertEquals(FragmentReassembler.HELD, reassembler.offer(parsed, 0, 5, T0));
+        assertEquals(FragmentReassembler.HELD, offer(reassembler, c.get(0), 5));
     }
 
     @Test
@@ -314,17 +313,13 @@ class FragmentReassemblerTest
     void shouldRebuildTheOriginalDatagram()
     {
         final FragmentReassembler reassembler = new FragmentReassembler(FragConfig.DEFAULT, new EngineCounters());
-        final FrameParser parser = new FrameParser();
-        final ParsedFrame parsed = new ParsedFrame();
         final PacketBuilder dg = datagram().payload(3000);
         final List<byte[]> fragments = TestPackets.fragmentsV4(dg, 1400, 1400);
         final int[] outcomes = new int[3];
         final int[] order = { 1, 2, 0 };
         for (int i = 0; i < 3; i++)
         {
-            final byte[] frame = fragments.get(order[i]);
-            parser.parse(TestPackets.buffer(frame), 0, frame.length, parsed);
-            outcomes[i] = reassembler.offer(parsed, 0, 100 + order[i], T0);
+            outcomes[i] = offer(reassembler, fragments.get(order[i]), 100 + order[i]);
         }
         assertArrayEquals(new int[] { FragmentReassembler.HELD, FragmentReassembler.HELD, FragmentReassembler.COMPLETED },
             outcomes);
@@ -350,13 +345,9 @@ class FragmentReassemblerTest
         final EngineCounters counters = new EngineCounters();
         final FragmentReassembler reassembler = new FragmentReassembler(
             new FragConfig(1, 2048, 1200, 1280, 64, 15_000), counters);
-        final FrameParser parser = new FrameParser();
-        final ParsedFrame parsed = new ParsedFrame();
         final List<byte[]> fragments = TestPackets.fragmentsV4(datagram(), 1400);
-        parser.parse(TestPackets.buffer(fragments.get(0)), 0, fragments.get(0).length, parsed);
-        assertEquals(FragmentReassembler.HELD, reassembler.offer(parsed, 0, 1, T0));
-        parser.parse(TestPackets.buffer(fragments.get(1)), 0, fragments.get(1).length, parsed);
-        assertEquals(FragmentReassembler.PASS, reassembler.offer(parsed, 0, 2, T0));
+        assertEquals(FragmentReassembler.HELD, offer(reassembler, fragments.get(0), 1));
+        assertEquals(FragmentReassembler.PASS, offer(reassembler, fragments.get(1), 2));
         assertEquals(1, counters.get(EngineCounter.FRAG_TABLE_FULL));
         assertEquals(1, reassembler.heldFragments());
         final List<Long> dropped = new ArrayList<>();
