@@ -74,6 +74,11 @@ public final class ReplayCommand implements Callable<Integer>
             + "a new one in its own direction, as Open vSwitch's force does.")
     private boolean force;
 
+    @Option(names = "--no-tcp-seq-chk",
+        description = "TCP sequence checking off, as 'ovs-appctl dpctl/ct-disable-tcp-seq-chk': segments are not "
+            + "checked against the peers' windows.")
+    private boolean noTcpSeqCheck;
+
     @Option(names = "--flows", paramLabel = "FLOWS",
         description = "Run every packet through a pipeline of flow tables (Open vSwitch flow syntax; a file, or 'firewall' "
             + "for the built-in classic firewall) and print its final action after its ct_state.")
@@ -190,6 +195,10 @@ public final class ReplayCommand implements Callable<Integer>
         try (TrackingEngine tracker = TrackingEngine.create(engine, buckets);
             io.ctrack.engine.pcap.PcapWriter writer = write == null ? null : openWriter())
         {
+            if (noTcpSeqCheck)
+            {
+                tracker.sequenceCheck(false);
+            }
             replay(reader, pcapClock, out, tracker, writer);
         }
     }

@@ -39,6 +39,9 @@ interface TrackingEngine extends AutoCloseable
     /** The engine as a pipeline's connection tracker, evaluating {@code tables} where it tracks (single-pass). */
     io.ctrack.engine.flow.CtService ctService(io.ctrack.engine.flow.FlowTables tables);
 
+    /** TCP sequence checking on or off, as {@code dpctl ct-enable-tcp-seq-chk} / {@code ct-disable-tcp-seq-chk}. */
+    void sequenceCheck(boolean enabled);
+
     @Override
     void close();
 
@@ -101,6 +104,12 @@ interface TrackingEngine extends AutoCloseable
         }
 
         @Override
+        public void sequenceCheck(final boolean enabled)
+        {
+            conntrack.table().sequenceCheck(enabled);
+        }
+
+        @Override
         public void close()
         {
         }
@@ -144,6 +153,16 @@ interface TrackingEngine extends AutoCloseable
             final UnsafeBuffer verdicts)
         {
             worker.process(frames, params, nowMs, verdicts, 0);
+        }
+
+        @Override
+        public void sequenceCheck(final boolean enabled)
+        {
+            final AdminActor.Result result = node.ask(replyTo -> new AdminActor.SetTcpSeqCheck(enabled, replyTo));
+            if (!result.ok())
+            {
+                throw new IllegalStateException("setting TCP sequence checking failed: " + result.text());
+            }
         }
 
         @Override
