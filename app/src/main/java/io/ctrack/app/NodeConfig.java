@@ -99,6 +99,19 @@ final class NodeConfig
         };
     }
 
+    /** {@code ctrack.bucket-help}: auto, on or off. */
+    static io.ctrack.shards.ShardedNode.BucketHelp bucketHelp(final Config config)
+    {
+        try
+        {
+            return io.ctrack.shards.ShardedNode.BucketHelp.parse(config.getString("ctrack.bucket-help"));
+        }
+        catch (final ConfigException | IllegalArgumentException ex)
+        {
+            throw new UserError("bad configuration: ctrack.bucket-help: " + ex.getMessage());
+        }
+    }
+
     static io.ctrack.sweeper.SweepSettings sweepSettings(final Config config)
     {
         try

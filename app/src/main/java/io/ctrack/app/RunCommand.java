@@ -42,7 +42,8 @@ public final class RunCommand implements Callable<Integer>
         final String host = NodeConfig.adminHost(config);
         final int port = NodeConfig.adminPort(config);
         final CountDownLatch stop = new CountDownLatch(1);
-        try (ShardedNode node = ShardedNode.start(settings))
+        final ShardedNode.BucketHelp bucketHelp = NodeConfig.bucketHelp(config);
+        try (ShardedNode node = ShardedNode.start(settings).bucketHelp(bucketHelp))
         {
             final io.ctrack.sweeper.Sweepers sweepers = io.ctrack.sweeper.Sweepers.start(node, NodeConfig.sweepSettings(config));
             final AdminServer admin;

@@ -165,6 +165,8 @@ class RunCommandTest
             "ctrack.aeron.driver-threading must be 'invoker' or 'shared', got 'dedicated'");
         assertOneLineError(config(dir, "ctrack.expiry.slot = soon\nctrack.node-name = " + name), "expiry.slot");
         assertOneLineError(config(dir, "ctrack.bucket-threads = 0\nctrack.node-name = " + name), "bucket threads");
+        assertOneLineError(config(dir, "ctrack.bucket-help = sometimes\nctrack.node-name = " + name),
+            "ctrack.bucket-help: bucket help must be auto, on or off, got 'sometimes'");
         assertOneLineError(config(dir, "ctrack.aeron.mtu = 256k\nctrack.node-name = " + name),
             "the MTU (262144) must be a multiple of 32 from 1024 to an eighth of the term length (1048576 / 8 = 131072");
         assertOneLineError(config(dir, "ctrack.aeron.mtu = 5000\nctrack.node-name = " + name), "the MTU (5000)");

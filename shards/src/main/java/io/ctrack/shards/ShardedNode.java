@@ -48,6 +48,35 @@ public final class ShardedNode implements AutoCloseable
     private final List<ActorRef<BucketActor.Command>> buckets;
     private final ActorRef<AdminActor.Command> admin;
     private final List<PacketWorker> workers = new CopyOnWriteArrayList<>();
+    /** Where the bucket executor leaves its queue for this node ({@link SpinningExecutor#takeQueue}). */
+    private final String helpKey;
+    /** The bucket executor's queue, which packet threads help with (taken when the first worker is made). */
+    private final java.util.concurrent.atomic.AtomicReference<SpinningExecutor.SpinQueue> bucketQueue =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    private volatile BucketHelp bucketHelp = BucketHelp.AUTO;
+    private static final java.util.concurrent.atomic.AtomicLong HELP_KEYS = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Whether packet threads run bucket work while they wait for verdicts, and the bucket threads then leave it to
+     * them: {@code AUTO} when the node has at least as many packet workers as the machine has cores (a bucket
+     * thread would be one thread too many), {@code ON}, {@code OFF}.
+     */
+    public enum BucketHelp
+    {
+        AUTO, ON, OFF;
+
+        /** Parses {@code auto}, {@code on} or {@code off}. */
+        public static BucketHelp parse(final String text)
+        {
+            return switch (text)
+            {
+                case "auto" -> AUTO;
+                case "on" -> ON;
+                case "off" -> OFF;
+                default -> throw new IllegalArgumentException("bucket help must be auto, on or off, got '" + text + "'");
+            };
+        }
+    }
     private final AtomicInteger nextWorkerId = new AtomicInteger();
     /** Counters of closed workers, so totals never go backwards. */
     private final java.util.concurrent.atomic.AtomicLongArray retiredWorkerCounters =
@@ -55,8 +84,10 @@ public final class ShardedNode implements AutoCloseable
 
     private ShardedNode(final NodeSettings settings, final EmbeddedDriver driver, final SharedLimits limits,
         final List<BucketState> bucketStates, final Doorbells doorbells, final ActorSystem<Void> system,
-        final List<ActorRef<BucketActor.Command>> buckets, final ActorRef<AdminActor.Command> admin)
+        final List<ActorRef<BucketActor.Command>> buckets, final ActorRef<AdminActor.Command> admin,
+        final String helpKey)
     {
+        this.helpKey = helpKey;
         this.settings = settings;
         this.driver = driver;
         this.limits = limits;
@@ -76,6 +107,7 @@ public final class ShardedNode implements AutoCloseable
     /** Starts a node with extra Pekko configuration (it takes precedence over the node's own). */
     public static ShardedNode start(final NodeSettings settings, final Config extraConfig)
     {
+        final String helpKey = settings.name() + "#" + HELP_KEYS.incrementAndGet();
         final EmbeddedDriver driver = EmbeddedDriver.start(settings.transport());
         final List<BucketState> states = new ArrayList<>();
         ActorSystem<Void> system = null;
@@ -137,10 +169,10 @@ public final class ShardedNode implements AutoCloseable
                 spawnedBuckets.complete(List.copyOf(spawned));
                 return Behaviors.empty();
             });
-            system = ActorSystem.create(guardian, settings.name(), extraConfig.withFallback(config(settings)));
+            system = ActorSystem.create(guardian, settings.name(), extraConfig.withFallback(config(settings, helpKey)));
             final List<ActorRef<BucketActor.Command>> buckets = spawnedBuckets.get(30, TimeUnit.SECONDS);
             final ActorRef<AdminActor.Command> admin = spawnedAdmin.get(30, TimeUnit.SECONDS);
-            return new ShardedNode(settings, driver, limits, states, doorbells, system, buckets, admin);
+            return new ShardedNode(settings, driver, limits, states, doorbells, system, buckets, admin, helpKey);
         }
         catch (final Exception ex)
         {
@@ -152,11 +184,12 @@ public final class ShardedNode implements AutoCloseable
             driver.resumeOwnPump();
             states.forEach(s -> CloseHelper.quietClose(s.endpoint));
             CloseHelper.quietClose(driver);
+            SpinningExecutor.takeQueue(helpKey);
             throw ex instanceof RuntimeException ? (RuntimeException)ex : new IllegalStateException(ex);
         }
     }
 
-    private static Config config(final NodeSettings settings)
+    private static Config config(final NodeSettings settings, final String helpKey)
     {
         return ConfigFactory.parseString(
             "pekko.loglevel = WARNING\n"
@@ -168,6 +201,7 @@ public final class ShardedNode implements AutoCloseable
             + "  executor = \"" + SpinningExecutor.class.getName() + "\"\n"
             + "  pool-size = " + settings.bucketThreads() + "\n"
             + "  spin-ns = " + settings.idleSpinNs() + "\n"
+            + "  help-key = \"" + helpKey + "\"\n"
             // One message per turn: a bucket's drain message is bounded work, and other buckets on the thread
             // (and the admin actor) get their turn after it rather than after 64 of them.
             + "  throughput = 1\n"
@@ -210,8 +244,52 @@ public final class ShardedNode implements AutoCloseable
             worker.close();
             throw ex instanceof RuntimeException ? (RuntimeException)ex : new IllegalStateException(ex);
         }
+        final SpinningExecutor.SpinQueue queue = bucketQueue();
+        if (queue != null)
+        {
+            worker.helper(queue::helpOnce);
+        }
         workers.add(worker);
+        updateBucketHelp();
         return worker;
+    }
+
+    /** Sets whether packet threads run bucket work while they wait ({@link BucketHelp}; default {@code AUTO}). */
+    public ShardedNode bucketHelp(final BucketHelp help)
+    {
+        this.bucketHelp = help;
+        updateBucketHelp();
+        return this;
+    }
+
+    /** Whether packet threads help now. */
+    public boolean bucketHelpOn()
+    {
+        final SpinningExecutor.SpinQueue queue = bucketQueue();
+        return queue != null && queue.helping();
+    }
+
+    private SpinningExecutor.SpinQueue bucketQueue()
+    {
+        final SpinningExecutor.SpinQueue queue = bucketQueue.get();
+        if (queue != null)
+        {
+            return queue;
+        }
+        // The executor leaves its queue under the node's key when it is created; whoever takes it first keeps it.
+        bucketQueue.compareAndSet(null, SpinningExecutor.takeQueue(helpKey));
+        return bucketQueue.get();
+    }
+
+    private void updateBucketHelp()
+    {
+        final SpinningExecutor.SpinQueue queue = bucketQueue();
+        if (queue != null)
+        {
+            final BucketHelp help = bucketHelp;
+            queue.helping(help == BucketHelp.ON
+                || help == BucketHelp.AUTO && workers.size() >= Runtime.getRuntime().availableProcessors());
+        }
     }
 
     /** Closes a worker and forgets it. */
@@ -225,6 +303,7 @@ public final class ShardedNode implements AutoCloseable
             {
                 retiredWorkerCounters.addAndGet(i, values[i]);
             }
+            updateBucketHelp();
         }
         worker.close();
     }
@@ -353,6 +432,8 @@ public final class ShardedNode implements AutoCloseable
             CloseHelper.quietClose(state.endpoint);
         }
         CloseHelper.quietClose(driver);
+        // Forget the executor's queue if no worker ever took it.
+        SpinningExecutor.takeQueue(helpKey);
     }
 
     private static void awaitTermination(final ActorSystem<Void> system)

@@ -5,10 +5,12 @@ import org.apache.pekko.dispatch.DispatcherPrerequisites;
 import org.apache.pekko.dispatch.ExecutorServiceConfigurator;
 import org.apache.pekko.dispatch.ExecutorServiceFactory;
 
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The executor of the bucket dispatcher: a fixed pool whose idle threads keep looking for work for
@@ -17,19 +19,39 @@ import java.util.concurrent.TimeUnit;
  * stays ready for a while. The spin is per thread, not per bucket: a thread hosting many buckets spins once, and
  * any of its buckets (or the admin actor) is served as soon as it has work.
  *
- * <p>Configured as {@code executor = "io.ctrack.shards.SpinningExecutor"} with {@code pool-size} and {@code spin-ns}.
+ * <p>Packet threads can <em>help</em>: while they wait for verdicts they run queued tasks themselves
+ * ({@link SpinQueue#helpOnce()}; an actor's mailbox still runs on one thread at a time). When the node turns helping
+ * on (as many packet threads as cores: a bucket thread would be a thread too many), the executor's own threads stop
+ * spinning and leave queued work to the packet threads, taking a task only once the queue has held work for
+ * {@code help-backstop-ns} without a packet thread taking it, or when no packet thread has looked for
+ * {@link #HELPERS_ACTIVE_NS}.
+ *
+ * <p>Configured as {@code executor = "io.ctrack.shards.SpinningExecutor"} with {@code pool-size}, {@code spin-ns},
+ * and optionally {@code help-key} (the node finds the queue under it, {@link #takeQueue}) and
+ * {@code help-backstop-ns}.
  */
 public final class SpinningExecutor extends ExecutorServiceConfigurator
 {
+    /** Packet threads count as helping if one has looked for work this recently. */
+    static final long HELPERS_ACTIVE_NS = 2_000_000;
+    /** How long an executor thread sleeps between looks while packet threads help. */
+    private static final long LAZY_PARK_NS = 50_000;
+    /** Queues of executors configured with a help key, until their node takes them. */
+    private static final ConcurrentHashMap<String, SpinQueue> QUEUES = new ConcurrentHashMap<>();
+
     private final int poolSize;
     private final long spinNs;
+    private final String helpKey;
+    private final long backstopNs;
 
     public SpinningExecutor(final Config config, final DispatcherPrerequisites prerequisites)
     {
         super(config, prerequisites);
         this.poolSize = config.getInt("pool-size");
         this.spinNs = config.getLong("spin-ns");
-        if (poolSize < 1 || spinNs < 0)
+        this.helpKey = config.hasPath("help-key") ? config.getString("help-key") : "";
+        this.backstopNs = config.hasPath("help-backstop-ns") ? config.getLong("help-backstop-ns") : 500_000;
+        if (poolSize < 1 || spinNs < 0 || backstopNs < 0)
         {
             throw new IllegalArgumentException("bucket executor: pool-size must be >= 1 and spin-ns >= 0, got "
                 + poolSize + " and " + spinNs);
@@ -39,19 +61,139 @@ public final class SpinningExecutor extends ExecutorServiceConfigurator
     @Override
     public ExecutorServiceFactory createExecutorServiceFactory(final String id, final ThreadFactory threadFactory)
     {
-        return () -> new ThreadPoolExecutor(poolSize, poolSize, 60, TimeUnit.SECONDS, new SpinQueue(spinNs),
-            threadFactory);
+        return () ->
+        {
+            final SpinQueue queue = new SpinQueue(spinNs, backstopNs);
+            if (!helpKey.isEmpty())
+            {
+                QUEUES.put(helpKey, queue);
+            }
+            return new ThreadPoolExecutor(poolSize, poolSize, 60, TimeUnit.SECONDS, queue, threadFactory);
+        };
     }
 
-    /** A task queue whose takers poll for {@code spinNs} before blocking. */
+    /** The queue of the executor configured with {@code key}, handed over once; null if there is none (yet). */
+    static SpinQueue takeQueue(final String key)
+    {
+        return QUEUES.remove(key);
+    }
+
+    /**
+     * A task queue whose takers poll for {@code spinNs} before blocking, or, while packet threads help, leave the
+     * work to them ({@link #helpOnce()}) and look only now and then.
+     */
     static final class SpinQueue extends LinkedBlockingQueue<Runnable>
     {
         private static final long serialVersionUID = 1L;
         private final transient long spinNs;
+        private final transient long backstopNs;
+        private transient volatile boolean helping;
+        private transient volatile long helperLookNs;
 
-        SpinQueue(final long spinNs)
+        SpinQueue(final long spinNs, final long backstopNs)
         {
             this.spinNs = spinNs;
+            this.backstopNs = backstopNs;
+            this.helperLookNs = System.nanoTime() - HELPERS_ACTIVE_NS;
+        }
+
+        /** Whether packet threads help (the node's choice); the executor's threads then leave work to them. */
+        void helping(final boolean on)
+        {
+            helping = on;
+        }
+
+        boolean helping()
+        {
+            return helping;
+        }
+
+        /**
+         * Runs one queued task on the calling packet thread, if helping is on and a task is queued; returns whether
+         * it ran one. Called by packet threads while they wait.
+         */
+        boolean helpOnce()
+        {
+            if (!helping)
+            {
+                return false;
+            }
+            final long now = System.nanoTime();
+            if (now - helperLookNs > LAZY_PARK_NS)
+            {
+                // One write per park period, not per look: executor threads read it, packet threads look often.
+                helperLookNs = now;
+            }
+            if (Thread.currentThread().isInterrupted())
+            {
+                // An interrupted packet thread is being stopped: an actor's mailbox would throw on it.
+                return false;
+            }
+            final Runnable task = size() > 0 ? poll() : null;
+            if (task == null)
+            {
+                return false;
+            }
+            try
+            {
+                task.run();
+            }
+            catch (final Throwable ex)
+            {
+                if (!(ex instanceof InterruptedException))
+                {
+                    throw ex;
+                }
+                // Interrupted while running an actor's messages: the mailbox has rescheduled itself; keep the
+                // interrupt for the packet thread's own code.
+                Thread.currentThread().interrupt();
+            }
+            return true;
+        }
+
+        private boolean helpersActive()
+        {
+            return helping && System.nanoTime() - helperLookNs < HELPERS_ACTIVE_NS;
+        }
+
+        /**
+         * While packet threads help: sleeps between looks and takes a task only once the queue has held work for
+         * {@code backstopNs}; returns null when they stop helping or {@code deadlineNs} passes.
+         */
+        private Runnable lazyTake(final long deadlineNs) throws InterruptedException
+        {
+            long busySinceNs = 0;
+            while (helpersActive())
+            {
+                final long now = System.nanoTime();
+                if (now - deadlineNs >= 0)
+                {
+                    return null;
+                }
+                if (size() == 0)
+                {
+                    busySinceNs = 0;
+                }
+                else if (busySinceNs == 0)
+                {
+                    busySinceNs = now;
+                }
+                else if (now - busySinceNs >= backstopNs)
+                {
+                    final Runnable task = poll();
+                    if (task != null)
+                    {
+                        return task;
+                    }
+                    busySinceNs = 0;
+                }
+                LockSupport.parkNanos(LAZY_PARK_NS);
+                if (Thread.interrupted())
+                {
+                    throw new InterruptedException();
+                }
+            }
+            return null;
         }
 
         private Runnable spin()
@@ -78,15 +220,49 @@ public final class SpinningExecutor extends ExecutorServiceConfigurator
         @Override
         public Runnable take() throws InterruptedException
         {
-            final Runnable task = spin();
-            return task != null ? task : super.take();
+            while (true)
+            {
+                if (helpersActive())
+                {
+                    final Runnable task = lazyTake(System.nanoTime() + Long.MAX_VALUE / 2);
+                    if (task != null)
+                    {
+                        return task;
+                    }
+                }
+                final Runnable task = spin();
+                if (task != null)
+                {
+                    return task;
+                }
+                if (!helping)
+                {
+                    return super.take();
+                }
+                // Helping is on but no packet thread looks now: block, but not for long, so that this thread leaves
+                // the work to them again soon after they come back.
+                final Runnable waited = super.poll(HELPERS_ACTIVE_NS, TimeUnit.NANOSECONDS);
+                if (waited != null)
+                {
+                    return waited;
+                }
+            }
         }
 
         @Override
         public Runnable poll(final long timeout, final TimeUnit unit) throws InterruptedException
         {
+            final long deadlineNs = System.nanoTime() + unit.toNanos(timeout);
+            if (helpersActive())
+            {
+                final Runnable task = lazyTake(deadlineNs);
+                if (task != null)
+                {
+                    return task;
+                }
+            }
             final Runnable task = spin();
-            return task != null ? task : super.poll(timeout, unit);
+            return task != null ? task : super.poll(Math.max(0, deadlineNs - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
     }
 }

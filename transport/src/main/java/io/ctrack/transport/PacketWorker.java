@@ -85,6 +85,7 @@ public final class PacketWorker implements AutoCloseable
     private long nextTag = 1;
     private Completion completion = (seq, tag) -> { };
     private DriverDuty driverDuty;
+    private WaitHelper helper = WaitHelper.NONE;
     private int emptyPolls;
     private Conntrack.FragmentListener fragmentListener = Conntrack.FragmentListener.NONE;
 
@@ -151,6 +152,22 @@ public final class PacketWorker implements AutoCloseable
         return this;
     }
 
+    /** What this worker's thread does while it waits for verdicts ({@link #help()}), instead of only waiting. */
+    public PacketWorker helper(final WaitHelper waitHelper)
+    {
+        this.helper = waitHelper;
+        return this;
+    }
+
+    /**
+     * For callers with their own wait loop (those of {@link #submit}): runs one piece of the node's waiting work on
+     * this thread if the node asks packet threads to help; false if there was none.
+     */
+    public boolean help()
+    {
+        return helper.helpOnce();
+    }
+
     public PacketWorker fragmentListener(final Conntrack.FragmentListener listener)
     {
         this.fragmentListener = listener;
@@ -188,7 +205,7 @@ public final class PacketWorker implements AutoCloseable
         int seq;
         while ((seq = submit(frames, params, nowMs, verdicts, verdictOffset, 0, options)) < 0)
         {
-            if (poll() == 0)
+            if (poll() == 0 && !helper.helpOnce())
             {
                 idle.idle();
             }
@@ -204,7 +221,11 @@ public final class PacketWorker implements AutoCloseable
         {
             if (poll() == 0)
             {
-                if (System.nanoTime() - spinUntil >= 0)
+                if (helper.helpOnce())
+                {
+                    idle.reset();
+                }
+                else if (System.nanoTime() - spinUntil >= 0)
                 {
                     idle.idle();
                 }

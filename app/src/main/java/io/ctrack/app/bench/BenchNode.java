@@ -28,6 +28,11 @@ final class BenchNode
         description = "Microseconds an idle bucket thread keeps looking for work before it blocks (default ${DEFAULT-VALUE}).")
     long idleSpinUs;
 
+    @Option(names = "--bucket-help", paramLabel = "auto|on|off", defaultValue = "auto",
+        description = "Packet threads run the buckets' work while they wait, the bucket thread leaving it to them: "
+            + "'auto' (default: when packet threads >= cores), 'on' or 'off'.")
+    String bucketHelp;
+
     @Option(names = "--driver", paramLabel = "invoker|shared", defaultValue = "invoker",
         description = "Embedded Aeron driver: 'invoker' (no thread; the node drives it, default) or 'shared' (its own thread).")
     String driverThreading;
@@ -73,7 +78,16 @@ final class BenchNode
             throw new io.ctrack.app.UserError("--driver must be 'invoker' or 'shared', got '" + driverThreading + "'");
         }
         settings = settings.withTransport(settings.transport().withDriverInvoked(driverThreading.equals("invoker")));
-        return ShardedNode.start(settings);
+        final ShardedNode.BucketHelp help;
+        try
+        {
+            help = ShardedNode.BucketHelp.parse(bucketHelp);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new io.ctrack.app.UserError("--bucket-help: " + ex.getMessage());
+        }
+        return ShardedNode.start(settings).bucketHelp(help);
     }
 
     String describe()

@@ -103,14 +103,20 @@ final class Pipeline
                 }
                 outstanding--;
             }
-            if (worker.poll() == 0)
-            {
-                idle.idle();
-            }
-            else
-            {
-                idle.reset();
-            }
+            waitOnce();
+        }
+    }
+
+    /** One turn of waiting: verdicts if any have come, else the node's waiting work (if it asks for help), else idle. */
+    private void waitOnce()
+    {
+        if (worker.poll() > 0 || worker.help())
+        {
+            idle.reset();
+        }
+        else
+        {
+            idle.idle();
         }
     }
 
@@ -119,14 +125,7 @@ final class Pipeline
     {
         while (outstanding > 0)
         {
-            if (worker.poll() == 0)
-            {
-                idle.idle();
-            }
-            else
-            {
-                idle.reset();
-            }
+            waitOnce();
         }
     }
 
