@@ -87,14 +87,24 @@ public final class SpinningExecutor extends ExecutorServiceConfigurator
         private static final long serialVersionUID = 1L;
         private final transient long spinNs;
         private final transient long backstopNs;
+        private final transient long helpersActiveNs;
         private transient volatile boolean helping;
         private transient volatile long helperLookNs;
+        /** An executor thread is leaving the work to packet threads now. */
+        private transient volatile boolean leaving;
 
         SpinQueue(final long spinNs, final long backstopNs)
         {
+            this(spinNs, backstopNs, HELPERS_ACTIVE_NS);
+        }
+
+        /** {@code helpersActiveNs}: packet threads count as helping if one has looked this recently. */
+        SpinQueue(final long spinNs, final long backstopNs, final long helpersActiveNs)
+        {
             this.spinNs = spinNs;
             this.backstopNs = backstopNs;
-            this.helperLookNs = System.nanoTime() - HELPERS_ACTIVE_NS;
+            this.helpersActiveNs = helpersActiveNs;
+            this.helperLookNs = System.nanoTime() - helpersActiveNs;
         }
 
         /** Whether packet threads help (the node's choice); the executor's threads then leave work to them. */
@@ -153,7 +163,7 @@ public final class SpinningExecutor extends ExecutorServiceConfigurator
 
         private boolean helpersActive()
         {
-            return helping && System.nanoTime() - helperLookNs < HELPERS_ACTIVE_NS;
+            return helping && System.nanoTime() - helperLookNs < helpersActiveNs;
         }
 
         /**
@@ -161,6 +171,25 @@ public final class SpinningExecutor extends ExecutorServiceConfigurator
          * {@code backstopNs}; returns null when they stop helping or {@code deadlineNs} passes.
          */
         private Runnable lazyTake(final long deadlineNs) throws InterruptedException
+        {
+            leaving = true;
+            try
+            {
+                return leaveWorkToHelpers(deadlineNs);
+            }
+            finally
+            {
+                leaving = false;
+            }
+        }
+
+        /** Whether an executor thread is leaving the work to packet threads now. */
+        boolean leavingWorkToHelpers()
+        {
+            return leaving;
+        }
+
+        private Runnable leaveWorkToHelpers(final long deadlineNs) throws InterruptedException
         {
             long busySinceNs = 0;
             while (helpersActive())
@@ -220,33 +249,23 @@ public final class SpinningExecutor extends ExecutorServiceConfigurator
         @Override
         public Runnable take() throws InterruptedException
         {
-            while (true)
+            Runnable task = helpersActive() ? lazyTake(Long.MAX_VALUE / 2 + System.nanoTime()) : null;
+            if (task != null)
             {
-                if (helpersActive())
+                return task;
+            }
+            task = spin();
+            while (task == null)
+            {
+                // Block, but look up now and then: packet threads may have begun to help, and then this thread
+                // leaves the work to them (a thread blocked here would take the next task offered).
+                task = super.poll(HELPERS_ACTIVE_NS, TimeUnit.NANOSECONDS);
+                if (task == null && helpersActive())
                 {
-                    final Runnable task = lazyTake(System.nanoTime() + Long.MAX_VALUE / 2);
-                    if (task != null)
-                    {
-                        return task;
-                    }
-                }
-                final Runnable task = spin();
-                if (task != null)
-                {
-                    return task;
-                }
-                if (!helping)
-                {
-                    return super.take();
-                }
-                // Helping is on but no packet thread looks now: block, but not for long, so that this thread leaves
-                // the work to them again soon after they come back.
-                final Runnable waited = super.poll(HELPERS_ACTIVE_NS, TimeUnit.NANOSECONDS);
-                if (waited != null)
-                {
-                    return waited;
+                    task = lazyTake(Long.MAX_VALUE / 2 + System.nanoTime());
                 }
             }
+            return task;
         }
 
         @Override

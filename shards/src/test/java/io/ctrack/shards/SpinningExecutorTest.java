@@ -25,7 +25,16 @@ class SpinningExecutorTest
 
     private SpinningExecutor.SpinQueue startExecutor(final long backstopNs)
     {
-        final SpinningExecutor.SpinQueue queue = new SpinningExecutor.SpinQueue(0, backstopNs);
+        return startExecutor(backstopNs, SpinningExecutor.HELPERS_ACTIVE_NS);
+    }
+
+    /**
+     * An executor whose thread counts packet threads as helping for {@code helpersActiveNs} after they last looked
+     * (long in the tests that need a helper to stay active through the scheduling hiccups of a loaded machine).
+     */
+    private SpinningExecutor.SpinQueue startExecutor(final long backstopNs, final long helpersActiveNs)
+    {
+        final SpinningExecutor.SpinQueue queue = new SpinningExecutor.SpinQueue(0, backstopNs, helpersActiveNs);
         executor = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, queue, r -> new Thread(r, "executor-thread"));
         executor.prestartAllCoreThreads();
         return queue;
@@ -58,6 +67,17 @@ class SpinningExecutorTest
         helper.start();
     }
 
+    /** Waits until the executor's thread has noticed the helper (it looks every few milliseconds). */
+    private static void awaitLeaving(final SpinningExecutor.SpinQueue queue) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!queue.leavingWorkToHelpers())
+        {
+            assertTrue(System.nanoTime() < deadline, "the executor's thread never left the work to the helper");
+            Thread.sleep(1);
+        }
+    }
+
     private static Runnable recording(final List<String> threads, final CountDownLatch done)
     {
         return () ->
@@ -84,11 +104,12 @@ class SpinningExecutorTest
     @Test
     void shouldLeaveTheWorkToAPacketThreadThatHelps() throws InterruptedException
     {
-        // A backstop of 10 s: the executor's thread never takes a task while the packet thread keeps looking.
-        final SpinningExecutor.SpinQueue queue = startExecutor(10_000_000_000L);
+        // A backstop of 10 s: the executor's thread never takes a task while the packet thread keeps looking (and
+        // it counts as looking for 10 s after it last did).
+        final SpinningExecutor.SpinQueue queue = startExecutor(10_000_000_000L, 10_000_000_000L);
         queue.helping(true);
         startHelper(queue);
-        Thread.sleep(20);
+        awaitLeaving(queue);
         final List<String> threads = new CopyOnWriteArrayList<>();
         final CountDownLatch done = new CountDownLatch(200);
 
@@ -104,14 +125,19 @@ class SpinningExecutorTest
     @Test
     void shouldTakeTheWorkBackWhenNoPacketThreadLooks() throws InterruptedException
     {
-        final SpinningExecutor.SpinQueue queue = startExecutor(10_000_000_000L);
+        final SpinningExecutor.SpinQueue queue = startExecutor(10_000_000_000L, 50_000_000);
         queue.helping(true);
         startHelper(queue);
-        Thread.sleep(20);
+        awaitLeaving(queue);
         helping.set(false);
         helper.join(5_000);
-        // Helpers count as gone once none has looked for SpinningExecutor.HELPERS_ACTIVE_NS.
-        Thread.sleep(TimeUnit.NANOSECONDS.toMillis(SpinningExecutor.HELPERS_ACTIVE_NS) + 20);
+        // Helpers count as gone once none has looked for 50 ms here.
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (queue.leavingWorkToHelpers())
+        {
+            assertTrue(System.nanoTime() < deadline, "the executor's thread kept leaving the work to a gone helper");
+            Thread.sleep(5);
+        }
         final List<String> threads = new CopyOnWriteArrayList<>();
         final CountDownLatch done = new CountDownLatch(1);
 
