@@ -57,6 +57,25 @@ public final class PacketPreprocessor
         {
             return TRACK;
         }
+        return prepareGeneral(buffer, offset, length, zone, tag, nowMs, request, verdict);
+    }
+
+    /**
+     * The common frame's path alone ({@link ConnKeyExtractor#extractIpv4Fast}): true if the frame's key is now in
+     * {@code request} (what {@link #prepare} would answer {@link #TRACK}); false if the frame needs
+     * {@link #prepareGeneral}. A caller whose loop does only this for most frames stays small enough for the JIT
+     * to inline the table's work into it.
+     */
+    public boolean prepareFast(final DirectBuffer buffer, final int offset, final int length, final int zone,
+        final CtRequest request)
+    {
+        return extractor.extractIpv4Fast(buffer, offset, length, zone, request) == ConnKeyExtractor.OK;
+    }
+
+    /** {@link #prepare} for a frame {@link #prepareFast} declined. */
+    public int prepareGeneral(final DirectBuffer buffer, final int offset, final int length, final int zone,
+        final long tag, final long nowMs, final CtRequest request, final Verdict verdict)
+    {
         parser.parse(buffer, offset, length, frame);
         ParsedFrame toTrack = frame;
         boolean verifyIpChecksum = true;

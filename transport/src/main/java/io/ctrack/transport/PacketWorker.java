@@ -306,30 +306,19 @@ public final class PacketWorker implements AutoCloseable
         Arrays.fill(ipv6ByBucket, 0);
         Arrays.fill(notShortByBucket, 0);
         int tracked = 0;
+        // The common frame takes the key extractor's fast path and nothing else before its request is staged;
+        // every other frame (and every frame of a batch carrying ct_state in) goes through prepareOther, out of
+        // this loop, so that the loop stays small for the JIT (see Conntrack.execute).
+        final boolean plain = options.inStates == null;
+        final int zone = params.zone();
         for (int i = 0; i < count; i++)
         {
             final Verdict v = verdict.wrap(verdicts, verdictOffset + i * stride);
-            final int outcome = preprocessor.prepare(frames.buffer(i), frames.offset(i), frames.length(i),
-                params.zone(), tagBase + i, nowMs, request, v);
-            if (outcome == PacketPreprocessor.ANSWERED)
+            if (!(plain && preprocessor.prepareFast(frames.buffer(i), frames.offset(i), frames.length(i), zone, request))
+                && !prepareOther(ticket, frames, i, plain, zone, tagBase, nowMs, v, options))
             {
                 bucketOfPosition[i] = -1;
                 continue;
-            }
-            if ((outcome & PacketPreprocessor.TRACK_REASSEMBLED) != 0)
-            {
-                ticket.addFragmentGroup(i, preprocessor);
-                preprocessor.releaseCompleted();
-                if ((outcome & PacketPreprocessor.INVALID_DATAGRAM) != 0)
-                {
-                    bucketOfPosition[i] = -1;
-                    fanOut(ticket, i, v);
-                    continue;
-                }
-            }
-            if (options.inStates != null)
-            {
-                request.inState(options.inStates[i]);
             }
             final int b = bucketOf(request.hash(), bucketBits);
             bucketOfPosition[i] = b;
@@ -497,6 +486,40 @@ public final class PacketWorker implements AutoCloseable
     }
 
     /** Gives the verdict of a reassembled datagram (at {@code position}) to each of its fragments. */
+    /**
+     * Prepares frame {@code i} that {@link #submit}'s common path did not take ({@code fastTried}: the fast path
+     * already declined it): true if {@link #request} now holds a request to publish, false if the frame is
+     * answered (invalid, held, or a fragment of an invalid datagram, whose fragments get its verdict).
+     */
+    private boolean prepareOther(final InFlightBatch ticket, final FrameBatch frames, final int i, final boolean fastTried,
+        final int zone, final long tagBase, final long nowMs, final Verdict v, final Options options)
+    {
+        final int outcome = fastTried
+            ? preprocessor.prepareGeneral(frames.buffer(i), frames.offset(i), frames.length(i), zone, tagBase + i,
+                nowMs, request, v)
+            : preprocessor.prepare(frames.buffer(i), frames.offset(i), frames.length(i), zone, tagBase + i, nowMs,
+                request, v);
+        if (outcome == PacketPreprocessor.ANSWERED)
+        {
+            return false;
+        }
+        if ((outcome & PacketPreprocessor.TRACK_REASSEMBLED) != 0)
+        {
+            ticket.addFragmentGroup(i, preprocessor);
+            preprocessor.releaseCompleted();
+            if ((outcome & PacketPreprocessor.INVALID_DATAGRAM) != 0)
+            {
+                fanOut(ticket, i, v);
+                return false;
+            }
+        }
+        if (options.inStates != null)
+        {
+            request.inState(options.inStates[i]);
+        }
+        return true;
+    }
+
     private void fanOut(final InFlightBatch ticket, final int position, final Verdict v)
     {
         for (int g = 0; g < ticket.fragmentGroups; g++)
