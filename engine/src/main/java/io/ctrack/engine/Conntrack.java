@@ -88,8 +88,8 @@ public final class Conntrack
         counters.add(EngineCounter.PACKETS, count);
         final boolean wide = stride >= Verdict.NAT_LENGTH;
         // The common batch (no NAT, no carried ct_state, no listener) takes a loop of its own: the common frame's
-        // key extraction and the table, nothing else, so that the JIT compiles the table's work into it. JMH
-        // EstablishedUdp: 24.1-24.5 ns per packet against 27.9-28.9 with one loop for every case.
+        // key extraction and the table, nothing else, so that the JIT compiles the table's work into it (JMH
+        // EstablishedUdp 25.8 against 29.7 ns per packet with one loop for every case: docs/BENCHMARKS.md).
         final boolean plain = params.nat() == null && !wide && inStates == null && tracked == null;
         final int zone = params.zone();
         for (int i = 0; i < count; i++)
@@ -109,8 +109,8 @@ public final class Conntrack
     }
 
     /**
-     * Frame {@code i} of a batch {@link #execute} does not take its common path for: any frame, NAT, carried
-     * ct_state, a listener, fragments. {@code fastTried}: the common frame's extraction already declined it.
+     * Tracks frame {@code i} of a batch on the general path: a frame the fast extraction declined
+     * ({@code fastTried}), or any frame of a batch with NAT, carried ct_state or a listener.
      */
     private void executeOne(final FrameBatch batch, final int i, final boolean fastTried, final ExecParams params,
         final int[] inStates, final long nowMs, final MutableDirectBuffer verdicts, final int verdictOffset,
