@@ -170,6 +170,18 @@ public final class Corpus
     public static List<String> replay(final Conntrack conntrack, final Path pcap, final int batch,
         final boolean captureClock) throws IOException, PcapFormatException
     {
+        return replay(conntrack, pcap, batch, captureClock, null, false);
+    }
+
+    /**
+     * {@link #replay(Conntrack, Path, int, boolean)} with {@code tracked} (or null) handed to the engine, which then
+     * runs every frame on its general path; with {@code rawVerdicts} each line holds the packet's whole verdict
+     * (its 32 bytes in hex: state, flags, reason, mark, connection id, labels) instead of its flags.
+     */
+    public static List<String> replay(final Conntrack conntrack, final Path pcap, final int batch,
+        final boolean captureClock, final Conntrack.Tracked tracked, final boolean rawVerdicts)
+        throws IOException, PcapFormatException
+    {
         final ExecParams params = ExecParams.commit(0);
         final FrameBatch frames = new FrameBatch(batch);
         final UnsafeBuffer verdicts = new UnsafeBuffer(new byte[batch * Verdict.LENGTH]);
@@ -198,14 +210,32 @@ public final class Corpus
                 // The replay command's clocks: the wall clock per batch (its default, as Open vSwitch's
                 // harness), or the batch's first capture time.
                 final long nowMs = captureClock ? firstNanos / 1_000_000 : System.currentTimeMillis();
-                conntrack.execute(frames, params, nowMs, verdicts, 0);
+                if (tracked == null)
+                {
+                    conntrack.execute(frames, params, nowMs, verdicts, 0);
+                }
+                else
+                {
+                    conntrack.execute(frames, params, null, nowMs, verdicts, 0, Verdict.LENGTH, true, tracked);
+                }
                 for (int i = 0; i < frames.count(); i++)
                 {
                     verdict.wrap(verdicts, i * Verdict.LENGTH);
-                    lines.add((lines.size() + 1) + ": " + CtState.format(verdict.ctState()));
+                    lines.add((lines.size() + 1) + ": " + (rawVerdicts ? hex(verdicts, i * Verdict.LENGTH)
+                        : CtState.format(verdict.ctState())));
                 }
             }
         }
         return lines;
+    }
+
+    private static String hex(final UnsafeBuffer buffer, final int offset)
+    {
+        final StringBuilder out = new StringBuilder(Verdict.LENGTH * 2);
+        for (int i = 0; i < Verdict.LENGTH; i++)
+        {
+            out.append(String.format("%02x", buffer.getByte(offset + i) & 0xFF));
+        }
+        return out.toString();
     }
 }
